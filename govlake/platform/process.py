@@ -1,0 +1,176 @@
+"""Project-local processes: pid files, logs, port checks, start and stop of a process group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+class PlatformError(RuntimeError):
+    """A problem the user can act on; printed as one line, never as a traceback."""
+
+
+class PortInUse(PlatformError):
+    pass
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie is not alive
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def read_pid(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def port_owner(port: int) -> str | None:
+    """Best-effort 'name (pid N)' of the process listening on a TCP port."""
+    try:
+        out = subprocess.run(
+            ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    import re
+
+    m = re.search(r'users:\(\("([^"]+)",pid=(\d+)', out)
+    return f"{m.group(1)} (pid {m.group(2)})" if m else None
+
+
+def ensure_port_free(service: str, host: str, port: int, setting: str) -> None:
+    """Raise a one-line PortInUse when something else listens on ``port``."""
+    busy = port_open(host, port)
+    if not busy:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((host, port))
+        except OSError:
+            busy = True
+    if busy:
+        owner = port_owner(port)
+        who = f" by {owner}" if owner else ""
+        raise PortInUse(
+            f"{service}: port {port} on {host} is already in use{who}; stop that process or "
+            f"choose another port with {setting}=<port>."
+        )
+
+
+def spawn(
+    cmd: Sequence[str],
+    pidfile: Path,
+    logfile: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Start ``cmd`` detached in its own session (process group); record its pid."""
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    with logfile.open("ab") as log:
+        log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} start: {' '.join(cmd)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            list(cmd),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    pidfile.write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+    """Signal the process group of ``pid``; escalate to SIGKILL after ``timeout``."""
+    try:
+        pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    targets: Callable[[int], None]
+    if pgid == pid:
+        def targets(s: int) -> None:
+            os.killpg(pgid, s)
+    else:
+        def targets(s: int) -> None:
+            os.kill(pid, s)
+    try:
+        targets(sig)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            break
+        time.sleep(0.2)
+    else:
+        try:
+            targets(signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        time.sleep(0.5)
+    # reap group members that outlived the leader
+    if pgid == pid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process and its descendants, in MiB."""
+    total = 0
+    try:
+        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for line in out.splitlines():
+        p, pp, r = (int(x) for x in line.split())
+        children.setdefault(pp, []).append(p)
+        rss[p] = r
+    if pid not in rss:
+        return None
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total / 1024

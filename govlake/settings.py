@@ -1,0 +1,184 @@
+"""govlake settings: one YAML file per environment plus environment-variable overrides.
+
+``GOVLAKE_ENV`` (default ``local``) selects ``infra/env/<env>.yaml``; any key can be overridden by
+``GOVLAKE_<SECTION>__<KEY>`` (e.g. ``GOVLAKE_TRINO__PORT=8095``). Settings are resolved once at an
+entry point (CLI, job main) and passed down as plain values.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+def project_root() -> Path:
+    """The checkout govlake runs from (``GOVLAKE_HOME`` overrides)."""
+    env = os.environ.get("GOVLAKE_HOME")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """A settings file or value that cannot be used."""
+
+
+class PathsSettings(BaseModel):
+    state_dir: Path = Path(".state")
+    cache_dir: Path = Path("~/.cache/govlake")
+    shared_data_dir: Path = Path("../shared/data")
+
+
+class PostgresSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 5433
+    superuser: str = "govlake"
+    metastore_db: str = "metastore"
+    os_user: str = "postgres"
+    shared_buffers: str = "256MB"
+    max_connections: int = 100
+    bin_dir: Path | None = None
+
+
+class MetastoreSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 9083
+    heap: str = "768m"
+
+    @property
+    def uri(self) -> str:
+        return f"thrift://{self.host}:{self.port}"
+
+
+class TrinoSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8085
+    heap: str = "3G"
+    query_max_memory: str = "1GB"
+    catalog: str = "lakehouse"
+    user: str = "govlake"
+    plugins: list[str] = Field(default_factory=lambda: ["delta-lake", "tpch"])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class SparkSettings(BaseModel):
+    master: str = "local[*]"
+    driver_memory: str = "4g"
+    shuffle_partitions: int = 8
+    ui_enabled: bool = False
+    warehouse_uri: str | None = None
+    extra_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class JavaSettings(BaseModel):
+    search_dirs: list[Path] = Field(default_factory=lambda: [Path("/usr/lib/jvm")])
+    spark_major: int = 17
+    trino_min_major: int = 24
+    spark_home: Path | None = None
+    trino_home: Path | None = None
+
+
+class MavenSettings(BaseModel):
+    repository: str = "https://repo1.maven.org/maven2"
+    timeout_seconds: float = 60
+
+
+class WarehouseSettings(BaseModel):
+    schemas: list[str] = Field(
+        default_factory=lambda: ["bronze", "silver", "gold", "ops", "quarantine", "vault"]
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GOVLAKE_", env_nested_delimiter="__", extra="ignore", frozen=False
+    )
+
+    env: str = "local"
+    paths: PathsSettings = Field(default_factory=PathsSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    metastore: MetastoreSettings = Field(default_factory=MetastoreSettings)
+    trino: TrinoSettings = Field(default_factory=TrinoSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    java: JavaSettings = Field(default_factory=JavaSettings)
+    maven: MavenSettings = Field(default_factory=MavenSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = os.environ.get("GOVLAKE_ENV", "local")
+        yaml_file = project_root() / "infra" / "env" / f"{env}.yaml"
+        if not yaml_file.is_file():
+            raise SettingsError(
+                f"GOVLAKE_ENV={env!r} but {yaml_file} does not exist "
+                f"(choose one of: {', '.join(p.stem for p in yaml_file.parent.glob('*.yaml'))})"
+            )
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+
+    # ---- resolved paths -------------------------------------------------------------------
+    @staticmethod
+    def _resolve(p: Path) -> Path:
+        p = Path(os.path.expanduser(str(p)))
+        return p if p.is_absolute() else (project_root() / p).resolve()
+
+    @cached_property
+    def root(self) -> Path:
+        return project_root()
+
+    @cached_property
+    def state_dir(self) -> Path:
+        return self._resolve(self.paths.state_dir)
+
+    @cached_property
+    def cache_dir(self) -> Path:
+        return self._resolve(self.paths.cache_dir)
+
+    @cached_property
+    def shared_data_dir(self) -> Path:
+        return self._resolve(self.paths.shared_data_dir)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.state_dir / "secrets"
+
+    @property
+    def warehouse_uri(self) -> str:
+        if self.spark.warehouse_uri:
+            return self.spark.warehouse_uri.rstrip("/")
+        return (self.state_dir / "warehouse").as_uri()
+
+    def schema_location(self, schema: str) -> str:
+        return f"{self.warehouse_uri}/{schema}.db"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Resolve settings once (YAML for ``GOVLAKE_ENV`` < environment < explicit overrides)."""
+    return Settings(**overrides)
