@@ -79,6 +79,7 @@ class SparkSettings(BaseModel):
     driver_memory: str = "4g"
     shuffle_partitions: int = 8
     ui_enabled: bool = False
+    driver_host: str | None = None
     warehouse_uri: str | None = None
     extra_conf: dict[str, str] = Field(default_factory=dict)
 

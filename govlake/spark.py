@@ -41,7 +41,11 @@ def spark_conf(settings: Settings, app_name: str, overrides: dict[str, str] | No
         "spark.databricks.delta.properties.defaults.enableInCommitTimestamps": "false",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.hadoop.hive.metastore.client.socket.timeout": "300",
+        "spark.ui.showConsoleProgress": "false",
     }
+    if sp.driver_host:
+        conf["spark.driver.host"] = sp.driver_host
+        conf["spark.driver.bindAddress"] = sp.driver_host
     conf.update(sp.extra_conf)
     conf.update(overrides or {})
     return conf

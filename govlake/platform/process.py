@@ -70,6 +70,8 @@ def ensure_port_free(service: str, host: str, port: int, setting: str) -> None:
     if not busy:
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                # servers set SO_REUSEADDR; without it connections in TIME_WAIT look like a conflict
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind((host, port))
         except OSError:
             busy = True

@@ -372,7 +372,12 @@ class Metastore(Service):
             "javax.jdo.option.ConnectionDriverName": "org.postgresql.Driver",
             "javax.jdo.option.ConnectionUserName": pg.superuser,
             "javax.jdo.option.ConnectionPassword": Postgres(self.s).password,
-            "datanucleus.schema.autoCreateAll": "true",
+            # Tables and columns are created on first use. Foreign keys created lazily while the same
+            # request holds row locks self-deadlock on PostgreSQL (DataNucleus runs that DDL on a
+            # second connection), so constraints are not auto-created (autoCreateAll would imply them).
+            "datanucleus.schema.autoCreateTables": "true",
+            "datanucleus.schema.autoCreateColumns": "true",
+            "datanucleus.schema.autoCreateConstraints": "false",
             "datanucleus.autoStartMechanismMode": "ignored",
             "hive.metastore.schema.verification": "false",
             "hive.async.log.enabled": "false",
@@ -496,7 +501,6 @@ class Trino(Service):
             "-Djdk.nio.maxCachedBufferSize=2000000",
             "-Dfile.encoding=UTF-8",
             "-XX:+EnableDynamicAgentLoading",
-            "-XX:G1NumCollectionsKeepPinned=10000000",
             "--add-modules=jdk.incubator.vector",
             "--enable-native-access=ALL-UNNAMED",
             "-Djava.net.preferIPv4Stack=true",
