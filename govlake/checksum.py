@@ -61,9 +61,7 @@ def trino_checksum_sql(table: str, columns: Sequence[tuple[str, str]]) -> str:
     for name, spark_type in columns:
         kind = _kind(spark_type)
         q = f'"{name}"'
-        if kind == "text":
-            e = f"CAST({q} AS varchar)"
-        elif kind == "date":
+        if kind == "text" or kind == "date":
             e = f"CAST({q} AS varchar)"
         else:
             e = f"CAST(date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00 UTC', {q}) AS varchar)"

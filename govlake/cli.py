@@ -14,8 +14,9 @@ from govlake.platform.process import PlatformError
 from govlake.settings import SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="govlake: city-governance lakehouse")
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+_wide = None if sys.stdout.isatty() else 160
+console = Console(highlight=False, soft_wrap=True, width=_wide)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_wide)
 
 USER_ERRORS = (PlatformError, JavaNotFound, ArtifactError, SettingsError)
 
@@ -93,6 +94,32 @@ def smoke() -> None:
         for problem in result.problems:
             err.print(f"smoke: {problem}")
         raise typer.Exit(1)
+
+
+@app.command()
+def info() -> None:
+    """Where to look: URLs, ports, clients, state and logs (all from settings)."""
+    from govlake.artifacts import ArtifactCache, load_manifest
+
+    s = load_settings()
+    cache = ArtifactCache(s.cache_dir, s.maven.repository)
+    jars = {a.name: cache.path(a) for a in load_manifest(s.root / "infra" / "artifacts.yaml")}
+    t = s.trino
+    console.print(f"Trino web UI   {t.url}/ui/  (user {t.user})")
+    from govlake.platform.java import trino_jdk
+
+    java = trino_jdk(s.java).java
+    console.print(f"Trino CLI      {java} --enable-native-access=ALL-UNNAMED -jar {jars['trino-cli']} "
+                  f"--server {t.host}:{t.port} --catalog {t.catalog} --user {t.user}")
+    console.print(f"JDBC           jdbc:trino://{t.host}:{t.port}/{t.catalog}  driver {jars['trino-jdbc']}")
+    console.print(f"Python         trino.dbapi.connect(host='{t.host}', port={t.port}, user='{t.user}', "
+                  f"catalog='{t.catalog}')")
+    console.print(f"Metastore      {s.metastore.uri}")
+    console.print(f"PostgreSQL     {s.postgres.host}:{s.postgres.port} (user {s.postgres.superuser}, "
+                  f"password in {s.secrets_dir / 'postgres_password'})")
+    console.print(f"Warehouse      {s.warehouse_uri}  schemas: {', '.join(s.warehouse.schemas)}")
+    console.print(f"State / logs   {s.state_dir}  /  {s.log_dir}")
+    console.print("Stop           make down   (reset everything: make reset)")
 
 
 def main() -> None:  # pragma: no cover - console entry

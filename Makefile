@@ -1,0 +1,43 @@
+# govlake — the two commands are `make demo` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+GOVLAKE := .venv/bin/govlake
+
+.PHONY: help setup up down status smoke demo test lint unit reset
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup:  ## python env from uv.lock + JVM artifacts, Java and PostgreSQL checks (idempotent)
+	@infra/scripts/bootstrap-python.sh
+	@$(GOVLAKE) setup
+
+up: setup  ## start PostgreSQL, Hive Metastore and Trino on loopback
+	@$(GOVLAKE) up
+
+down:  ## stop exactly what `make up` started
+	@if [ -x $(GOVLAKE) ]; then $(GOVLAKE) down; fi
+
+status:  ## each service with port, pid, health and memory
+	@$(GOVLAKE) status
+
+smoke: up  ## Spark writes Delta, Trino reads it: counts and checksums must match
+	@$(GOVLAKE) smoke
+
+demo: up  ## set up, start, prove the round trip and print where to look
+	@$(GOVLAKE) smoke
+	@$(GOVLAKE) status
+	@echo
+	@$(GOVLAKE) info
+
+lint:  ## ruff
+	@.venv/bin/python -m ruff check .
+
+unit: setup  ## unit tests only (no services needed)
+	@.venv/bin/python -m pytest -m "not integration"
+
+test: setup  ## lint + unit + integration tests on the real services
+	@infra/scripts/test.sh
+
+reset: down  ## stop and delete all local state (database, metastore, warehouse, logs); keeps the download cache
+	rm -rf .state

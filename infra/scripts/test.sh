@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: lint, then unit and integration tests against the real local platform.
+# Starts the platform when it is not running and stops it again afterwards (leaves it as found).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+GOVLAKE=.venv/bin/govlake
+PY=.venv/bin/python
+
+was_up=0
+$GOVLAKE status >/dev/null 2>&1 && was_up=1
+
+echo "== lint (ruff)"
+$PY -m ruff check . || exit 1
+
+if [ "$was_up" = 0 ]; then
+  echo "== platform up (for the integration tests)"
+  $GOVLAKE up || exit 1
+fi
+
+echo "== pytest"
+$PY -m pytest "$@"
+rc=$?
+
+if [ "$was_up" = 0 ]; then
+  echo "== platform down (it was not running before the tests)"
+  $GOVLAKE down
+fi
+exit $rc

@@ -1,0 +1,30 @@
+import os
+
+import pytest
+
+# Tests must not pick up a developer's overrides by accident.
+for key in list(os.environ):
+    if key.startswith("GOVLAKE_") and key not in {"GOVLAKE_HOME"}:
+        del os.environ[key]
+
+
+@pytest.fixture
+def settings():
+    from govlake.settings import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole run (Delta + the shared metastore, lazily contacted)."""
+    from govlake.settings import load_settings
+    from govlake.spark import build_spark
+
+    s = build_spark(
+        load_settings(),
+        "govlake-tests",
+        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2", "spark.driver.memory": "2g"},
+    )
+    yield s
+    s.stop()
