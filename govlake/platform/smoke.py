@@ -39,10 +39,13 @@ class SmokeResult:
 
 def write_smoke_table(spark, table: str = TABLE) -> None:
     """Create, append, MERGE (update + insert) and delete — the operations the pipeline uses."""
-    spark.sql(f"DROP TABLE IF EXISTS {table}")
-    _delete_leftover_location(spark, table)
+    # CREATE OR REPLACE, never DROP + CREATE: a recreated table restarts its Delta log at version 0
+    # in the same location, and Trino's snapshot cache (delta.metadata.cache-ttl) can then serve the
+    # old table's files. Replacing adds a commit to the existing log instead.
+    if not spark.catalog.tableExists(table):
+        _delete_leftover_location(spark, table)
     spark.sql(
-        f"""CREATE TABLE {table} (
+        f"""CREATE OR REPLACE TABLE {table} (
               id BIGINT, name STRING, district_code STRING, amount DECIMAL(12,2),
               event_date DATE, updated_at TIMESTAMP, is_active BOOLEAN)
             USING delta"""
