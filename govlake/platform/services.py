@@ -516,6 +516,7 @@ class Trino(Service):
             "-Dnode.environment=govlake",
             f"-Dnode.id={node_id}",
             f"-Dnode.data-dir={self.data_dir}",
+            f"-Dnode.bind-ip={self.s.trino.host}",
             f"-Dconfig={self.etc_dir / 'config.properties'}",
             f"-Dlog.levels-file={self.etc_dir / 'log.properties'}",
             "-cp", str(install / "lib" / "*"),
