@@ -207,17 +207,27 @@ def extract_tarball(
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     prefixes = tuple(keep_prefixes)
+
+    def kept(name: str) -> bool:
+        _, _, rest = name.partition("/")
+        return bool(rest) and rest.startswith(prefixes)
+
     with tarfile.open(tarball) as tf:
-        members = []
-        top = None
-        for m in tf.getmembers():
-            head, _, rest = m.name.partition("/")
-            top = top or head
-            if rest and rest.startswith(prefixes):
-                members.append(m)
-        if not members or top is None:
+        members = tf.getmembers()
+        top = members[0].name.partition("/")[0] if members else None
+        wanted = {m.name for m in members if kept(m.name)}
+        if not wanted or top is None:
             raise ArtifactError(f"{tarball.name}: none of {prefixes} found in the archive")
-        tf.extractall(tmp, members=members, filter="data")
+        # Hard-link targets outside the kept folders are extracted too, so that one sequential pass
+        # suffices (a gzip stream cannot seek back), and removed afterwards: the links keep the data.
+        link_targets = {m.linkname for m in members if m.name in wanted and m.islnk()}
+        chosen = [m for m in members if m.name in wanted or m.name in link_targets]
+        tf.extractall(tmp, members=chosen, filter="data")
+    for name in sorted(link_targets - wanted, reverse=True):
+        (tmp / name).unlink(missing_ok=True)
+    for d in sorted((p for p in tmp.rglob("*") if p.is_dir()), reverse=True):
+        if not any(d.iterdir()):  # folders left empty by that removal
+            d.rmdir()
     tmp.replace(dest)
     stamp_file.write_text(stamp)
     return dest / top, True

@@ -410,6 +410,9 @@ class Metastore(Service):
             f"-Xmx{self.s.metastore.heap}",
             "-XX:+UseSerialGC",
             f"-Dlog4j2.configurationFile={self.conf_dir / 'log4j2.properties'}",
+            # HiveMetaStore re-initialises logging from hive-log4j2.properties: keep that log in state too
+            f"-Dhive.log.dir={self.s.log_dir}",
+            "-Dhive.log.file=metastore-hive.log",
             "-Djava.net.preferIPv4Stack=true",
             "-cp", cp,
             "org.apache.hadoop.hive.metastore.HiveMetaStore",

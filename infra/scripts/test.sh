@@ -24,5 +24,10 @@ rc=$?
 if [ "$was_up" = 0 ]; then
   echo "== platform down (it was not running before the tests)"
   $GOVLAKE down
+  # `down` must leave no process of this checkout behind
+  left=$(pgrep -af -- "$PWD/.state" | grep -v pgrep || true)
+  if [ -n "$left" ]; then
+    echo "error: processes of this checkout survived 'govlake down':"; echo "$left"; rc=1
+  fi
 fi
 exit $rc
