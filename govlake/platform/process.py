@@ -35,12 +35,26 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def read_pid(pidfile: Path) -> int | None:
+def read_pid(pidfile: Path, must_contain: str | None = None) -> int | None:
+    """The live pid recorded in ``pidfile``; None when stale.
+
+    ``must_contain`` guards against pid reuse: the process's command line must contain it (govlake
+    passes the state folder, which every service it starts names on its command line).
+    """
     try:
         pid = int(pidfile.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    return pid if pid_alive(pid) else None
+    if not pid_alive(pid):
+        return None
+    if must_contain is not None:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return None
+        if must_contain not in cmdline:
+            return None
+    return pid
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -137,10 +151,25 @@ def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None
         with contextlib.suppress(ProcessLookupError):
             targets(signal.SIGKILL)
         time.sleep(0.5)
-    # reap group members that outlived the leader
+    # group members that outlived the leader get SIGKILL; wait until none is left
     if pgid == pid:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
+            if group_members(pgid):
+                os.killpg(pgid, signal.SIGKILL)
+        wait_until(lambda: not group_members(pgid), 10, 0.1)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:

@@ -130,7 +130,7 @@ class Service:
         return self.s.log_dir / f"{self.name}.log"
 
     def pid(self) -> int | None:
-        return read_pid(self.pidfile)
+        return read_pid(self.pidfile, must_contain=str(self.s.state_dir))
 
     def start(self) -> str:
         pid = self.pid()

@@ -58,3 +58,21 @@ def test_spawn_and_stop_a_process_group(tmp_path):
     stop_pid(pid, timeout=5)
     assert not pid_alive(pid)
     assert all(not pid_alive(int(c)) for c in children)
+
+
+def test_a_reused_pid_is_not_taken_for_ours(tmp_path):
+    from govlake.platform.process import read_pid
+
+    marker = str(tmp_path / "state")
+    pidfile = tmp_path / "svc.pid"
+    ours = spawn([sys.executable, "-c", "import time,sys; time.sleep(30)", marker], pidfile, tmp_path / "a.log")
+    try:
+        assert read_pid(pidfile, must_contain=marker) == ours
+        # a pid file pointing at an unrelated live process (pid reuse) is treated as stale
+        pidfile.write_text(f"{os.getpid()}\n")
+        assert read_pid(pidfile, must_contain=marker) is None
+        assert read_pid(pidfile) == os.getpid()
+    finally:
+        stop_pid(ours, timeout=5)
+    pidfile.write_text(f"{ours}\n")
+    assert read_pid(pidfile, must_contain=marker) is None
