@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -94,6 +95,87 @@ def smoke() -> None:
         for problem in result.problems:
             err.print(f"smoke: {problem}")
         raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    sf: float = typer.Option(0.01, help="scale factor: 1 = 1,000,000 residents"),
+    start: str = typer.Option("2026-01-01", help="first day (YYYY-MM-DD)"),
+    days: int = typer.Option(7, help="number of days"),
+    defects: str = typer.Option("default", help="default | none"),
+    seed: int = typer.Option(42, help="random seed: same seed and arguments, same bytes"),
+    out: Path | None = typer.Option(None, help="output folder (default: settings feeds.out_dir)"),
+    db: bool = typer.Option(True, help="load the urban_cases source table into PostgreSQL"),
+) -> None:
+    """Generate a synthetic city and its nine departmental feeds, with recorded defects."""
+    import datetime as dt
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from govlake.generator import GenerateOptions
+    from govlake.generator import generate as run_generate
+
+    s = load_settings()
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(ValueError(f"--start must be a date YYYY-MM-DD, not {start!r}"))
+    opts = GenerateOptions(sf=sf, start=first, days=days, defects=defects, seed=seed,
+                           out=(out or s.feeds_out_dir).resolve(),
+                           divisions_path=s.shared_data_dir / "wuhan_divisions.csv")
+    if not opts.divisions_path.is_file():
+        err.print(f"note: {opts.divisions_path} not found: generating streets and communities under the "
+                  "13 real districts")
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(f"generating SF{sf} × {days} days", total=days)
+        try:
+            result = run_generate(opts, lambda _n, done, _t: progress.update(task, completed=done))
+        except (ValueError, OSError) as e:
+            _fail(e)
+    t = Table("feed", "files", "rows", "MiB")
+    for feed, st in sorted(result.stats.items()):
+        t.add_row(feed, str(st.files), f"{st.rows:,}", f"{st.bytes / 2**20:.1f}")
+    console.print(t)
+    console.print(f"{result.residents:,} residents, {result.total_rows:,} records, {result.defects:,} defects "
+                  f"recorded in {opts.out / 'ground_truth' / 'defects.jsonl'} — {result.seconds:.1f}s "
+                  f"({result.total_rows / max(result.seconds, 1e-9):,.0f} records/s)")
+    if db:
+        from govlake.feeds.urban_db import load_all
+
+        try:
+            loads = load_all(s, opts.out)
+        except USER_ERRORS as e:
+            _fail(e)
+        console.print(f"urban_cases source table ({s.feeds.urban_db}.public.um_cases): "
+                      + ", ".join(f"{x.day} +{x.inserted}/~{x.updated}" for x in loads))
+    _restart_police_api_if_serving(s, opts.out)
+
+
+def _restart_police_api_if_serving(s, out: Path) -> None:
+    from govlake.platform.services import PoliceApiService
+
+    svc = PoliceApiService(s)
+    if svc.pid() and out.resolve() == s.feeds_out_dir.resolve():
+        svc.stop()
+        console.print(svc.start())
+
+
+@app.command("serve-feeds")
+def serve_feeds() -> None:
+    """(Re)start the police API stand-in on the data `govlake generate` wrote (also done by `make up`)."""
+    from govlake.platform.services import PoliceApiService
+
+    s = load_settings()
+    svc = PoliceApiService(s)
+    try:
+        if svc.pid():
+            console.print(svc.stop())
+        console.print(svc.start())
+    except USER_ERRORS as e:
+        _fail(e)
+    console.print(f"police API: http://{svc.host}:{svc.port}/api/v1/incidents "
+                  f"(bearer token in {svc.token_file})")
 
 
 @app.command()

@@ -97,6 +97,13 @@ class MavenSettings(BaseModel):
     timeout_seconds: float = 60
 
 
+class FeedsSettings(BaseModel):
+    out_dir: Path = Path(".state/generated")  # default --out of `govlake generate`
+    police_api_host: str = "127.0.0.1"
+    police_api_port: int = 8091
+    urban_db: str = "urban_mgmt"
+
+
 class WarehouseSettings(BaseModel):
     schemas: list[str] = Field(
         default_factory=lambda: ["bronze", "silver", "gold", "ops", "quarantine", "vault"]
@@ -117,6 +124,7 @@ class Settings(BaseSettings):
     java: JavaSettings = Field(default_factory=JavaSettings)
     maven: MavenSettings = Field(default_factory=MavenSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    feeds: FeedsSettings = Field(default_factory=FeedsSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -157,6 +165,10 @@ class Settings(BaseSettings):
     @cached_property
     def shared_data_dir(self) -> Path:
         return self._resolve(self.paths.shared_data_dir)
+
+    @cached_property
+    def feeds_out_dir(self) -> Path:
+        return self._resolve(self.feeds.out_dir)
 
     @property
     def run_dir(self) -> Path:

@@ -541,7 +541,59 @@ class Trino(Service):
         return True, f"version {info.get('nodeVersion', {}).get('version', '?')}, up {info.get('uptime', '?')}"
 
 
-SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino)
+# ---------------------------------------------------------------------------------------------
+# The police department's HTTP API, stood in for by govlake (serves what `govlake generate` wrote)
+# ---------------------------------------------------------------------------------------------
+class PoliceApiService(Service):
+    name = "police-api"
+    setting = "GOVLAKE_FEEDS__POLICE_API_PORT"
+    start_timeout = 60.0
+
+    @property
+    def host(self) -> str:
+        return self.s.feeds.police_api_host
+
+    @property
+    def port(self) -> int:
+        return self.s.feeds.police_api_port
+
+    @property
+    def data_file(self) -> Path:
+        return self.s.feeds_out_dir / "police_api" / "incidents.jsonl"
+
+    @property
+    def token_file(self) -> Path:
+        secret(self.s, "police_api_token")
+        return self.s.secrets_dir / "police_api_token"
+
+    def prepare(self) -> None:
+        if not self.data_file.is_file():  # nothing generated yet: serve an empty feed
+            self.data_file.parent.mkdir(parents=True, exist_ok=True)
+            self.data_file.write_text("")
+
+    def command(self) -> tuple[list[str], dict[str, str], Path | None]:
+        import sys
+
+        return (
+            [sys.executable, "-m", "govlake.feeds.police_api", "--data", str(self.data_file),
+             "--host", self.host, "--port", str(self.port), "--token-file", str(self.token_file)],
+            dict(os.environ, GOVLAKE_STATE=str(self.s.state_dir)),
+            self.s.state_dir,
+        )
+
+    def health(self) -> tuple[bool, str]:
+        import json
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://{self.host}:{self.port}/health", timeout=3) as r:
+                info = json.load(r)
+        except (OSError, ValueError):
+            return False, "not answering"
+        return info.get("status") == "ok", f"{info.get('versions', 0)} incident versions"
+
+
+SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino, PoliceApiService)
 
 
 def services(settings: Settings) -> list[Service]:
