@@ -6,11 +6,13 @@ Same seed and arguments → byte-identical files. Layout under ``--out DIR``::
     police_api/incidents.jsonl             what the police API stand-in serves (all versions)
     urban_cases_db/<YYYY-MM-DD>.jsonl      the rows the urban-management database receives each day
     ground_truth/defects.jsonl             every injected defect (the pipeline never reads this)
+    reference/divisions.csv                the five-level code table, grids included (master data)
     ground_truth/manifest.json             files, bytes and rows per feed; arguments
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -109,11 +111,12 @@ class Generator:
         rng = rng_for(self.o.seed, "file-defects", feed, idx, path.name)
         rel = str(path.relative_to(self.o.out))
         if self.on and gbk:
-            for i in range(1, len(lines)):
-                if rng.random() < self.rates["invalid_gbk_bytes"]:
-                    pos = max(1, len(lines[i]) // 3)
-                    lines[i] = lines[i][:pos] + b"\xff\xfe" + lines[i][pos:]
-                    self.sidecar.add("invalid_gbk_bytes", feed, day, delivery=rel, line=i + 1)
+            for i in np.flatnonzero(rng.random(len(lines)) < self.rates["invalid_gbk_bytes"]):
+                if i == 0:
+                    continue
+                pos = max(1, len(lines[i]) // 3)
+                lines[i] = lines[i][:pos] + b"\xff\xfe" + lines[i][pos:]
+                self.sidecar.add("invalid_gbk_bytes", feed, day, delivery=rel, line=int(i) + 1)
         data = b"".join(lines)
         if self.on and file_defects and len(lines) > 3 and rng.random() < self.rates["truncated_file"]:
             cut = len(data) - max(1, len(lines[-1]) // 2)
@@ -176,6 +179,7 @@ class Generator:
                 self._party(day, idx)
             self.progress("days", idx + 1, o.days)
         self._write_police_api()
+        self._write_reference()
         self.sidecar.write(o.out / "ground_truth" / "defects.jsonl")
         result = GenerationResult(o.out, len(city.residents), time.monotonic() - t0, dict(self.stats),
                                   len(self.sidecar.rows))
@@ -237,6 +241,7 @@ class Generator:
         r.loc[dying, "alive"] = False
         r.loc[dying, "death_date"] = pd.Timestamp(day)
         self.deaths_today = dying
+        self.changed: set[int] = set()
         is_recipient = np.zeros(len(r), dtype=bool)
         for people in self.recipients.values():
             is_recipient[people] = True
@@ -276,9 +281,11 @@ class Generator:
             new["is_party_member"] = "否"
             new.index = new["person_idx"].to_numpy()
             self.city.residents = r = pd.concat([r, new])
+            self.changed.update(new.index.tolist())
         # moves between communities
         movers = np.flatnonzero(r["alive"].to_numpy() & (rng.random(len(r)) < pop["daily_move_rate"]))
         if len(movers):
+            self.changed.update(movers.tolist())
             grids = self.city.grid_codes[rng.integers(0, len(self.city.grid_codes), len(movers))]
             r.loc[movers, "grid_code"] = grids
             r.loc[movers, "community_code"] = [g[:12] for g in grids]
@@ -293,21 +300,42 @@ class Generator:
         return c, c.table(name)
 
     def _civil_residents(self, day: dt.date, idx: int) -> None:
+        """The daily full snapshot. Each person's delivered line (with the defects the register holds
+        for that person, stable across days) is rendered once and reused until the person changes."""
         feed = "civil_affairs_residents"
         c, t = self._table(feed)
         r = self.city.residents
-        keep = r["alive"].to_numpy() | r["person_idx"].isin(list(self.dead_but_active)).to_numpy()
-        snap = r[keep].copy()
-        snap["snapshot_date"] = pd.Timestamp(day)
-        snap["mobile"] = snap["mobile"].replace("", None)
-        snap["special_groups"] = snap["special_groups"].replace("", None)
+        keep = r["alive"].to_numpy().copy()
+        keep[list(self.dead_but_active)] = True
+        snap = np.flatnonzero(keep)
+        if not hasattr(self, "res_cache"):
+            self.res_cache: dict[int, tuple[list[bytes], list[dict]]] = {}
+        todo = [int(p) for p in snap if p not in self.res_cache or p in self.changed]
         path = feed_path(c, self.landing, day)
-        rows = render_text(snap, t)
-        rows = apply_row_defects(rows, t, self.inj(feed, day, str(path.relative_to(self.o.out)), idx), day.isoformat(),
-                                 stable_seed=self.o.seed)
+        delivery = str(path.relative_to(self.o.out))
+        if todo:
+            sub = r.loc[todo].copy()
+            sub["mobile"] = sub["mobile"].replace("", None)
+            sub["special_groups"] = sub["special_groups"].replace("", None)
+            body = t.model_copy(update={"columns": [col for col in t.columns if col.name != "snapshot_date"]})
+            names = [col.name for col in body.columns]
+            for p, row in zip(todo, render_text(sub, body), strict=True):
+                notes = Sidecar()
+                inj = Injector(self.rates, np.random.default_rng(0), notes, feed, day, "", self.on)
+                delivered = apply_row_defects([row], body, inj, day.isoformat(), stable_seed=self.o.seed)
+                lines = [ln[:-2] + b"," for ln in csv_bytes(delivered, names, names, "gbk")[1:]]
+                self.res_cache[p] = (lines, [{k: v for k, v in n.items() if k not in ("day", "delivery")}
+                                             for n in notes.rows])
+        date = day.isoformat().encode() + b"\r\n"
         names = [col.name for col in t.columns]
-        self.emit(feed, path, csv_bytes(rows, contract_headers(t, names), names, "gbk"), len(rows), day, idx,
-                  gbk=True)
+        out = [csv_bytes([], contract_headers(t, names), names, "gbk")[0]]
+        for p in snap:
+            lines, notes = self.res_cache[int(p)]
+            out.extend(ln + date for ln in lines)
+            for n in notes:
+                self.sidecar.add(n["kind"], feed, day, **{**{k: v for k, v in n.items() if k not in ("kind", "feed")},
+                                                         "delivery": delivery})
+        self.emit(feed, path, out, len(out) - 1, day, idx, gbk=True)
 
     def _assistance(self, day: dt.date, idx: int) -> None:
         feed = "civil_affairs_assistance"
@@ -365,19 +393,34 @@ class Generator:
                 inj.note("future_timestamp", key, "reported_at", row["reported_at"], new)
                 row["reported_at"] = new
             self.police_rows.append(row)
-        self.stats[feed].rows += len(v)
+
+    def _write_reference(self) -> None:
+        """Master data the departments share: the five-level division table including the grids
+        (a code table for the pipeline, not ground truth)."""
+        path = self.o.out / "reference" / "divisions.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["level", "code", "name", "parent_code"])
+            for level in ("district", "street", "community", "grid"):
+                for d in self.city.hierarchy.level(level):
+                    w.writerow([d.level, d.code, d.name, d.parent_code])
 
     def _write_police_api(self) -> None:
         path = self.o.out / "police_api" / "incidents.jsonl"
         seen: set[tuple[str, str]] = set()
         rows = []
+        last = (self.o.start + dt.timedelta(days=self.o.days - 1)).isoformat()
         for r in self.police_rows:  # one version per (incident, updated_at): the API's cursor key
             k = (r["incident_id"], r["updated_at"])
+            if r["updated_at"][:10] > last:  # status changes after the simulated period have not happened
+                continue
             if k not in seen:
                 seen.add(k)
                 rows.append(r)
         rows.sort(key=lambda r: (r["updated_at"], r["incident_id"]))
         write_lines(path, jsonl_bytes(rows))
+        self.stats["police_incidents"].rows = len(rows)
         self.stats["police_incidents"].files = 1
         self.stats["police_incidents"].bytes = path.stat().st_size
 

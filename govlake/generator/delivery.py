@@ -161,6 +161,7 @@ def apply_row_defects(rows: list[dict], table: Table, inj: Injector, now_text: s
     required = [c.name for c in table.columns if "required" in c.rules and c.name not in pk]
     for row in rows:
         key = "|".join(str(row.get(k)) for k in pk)
+        first_note = len(inj.sc.rows)
         if stable_seed is not None:
             inj.rng = np.random.default_rng([stable_seed, zlib.crc32(key.encode())])
         for c in table.columns:
@@ -190,6 +191,9 @@ def apply_row_defects(rows: list[dict], table: Table, inj: Injector, now_text: s
             col = required[int(inj.rng.integers(0, len(required)))]
             inj.note("missing_required", key, col, row[col], None)
             row[col] = None
+        delivered_key = "|".join(str(row.get(k)) for k in pk)
+        for note in inj.sc.rows[first_note:]:  # where a consumer finds the record (its key may be damaged)
+            note["delivered_key"] = delivered_key
         out.append(row)
         if inj.hit("exact_duplicate"):
             inj.note("exact_duplicate", key)

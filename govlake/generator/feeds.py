@@ -372,7 +372,10 @@ def public_opinion(city: City, day: dt.date, idx: int, sf: float, vol: dict, see
         "author_hash": [hashlib.sha256(f"{seed}:{a}".encode()).hexdigest()[:16]
                         for a in rng.integers(0, max(1000, n * 5), n)],
         "published_at": published,
-        "collected_at": published + _offsets(rng, n, 1, 50),
+        # collected within the hour it was published: it ships in that hour's file
+        "collected_at": np.minimum(
+            published + _offsets(rng, n, 1, 50),
+            published.astype("datetime64[h]").astype("datetime64[s]") + np.timedelta64(3599, "s")),
     })
 
 

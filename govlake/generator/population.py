@@ -122,6 +122,7 @@ def build_city(hierarchy: Hierarchy, cfg: dict, sf: float, start: dt.date, seed:
         }
     )
     df = _households(df, rng, pop["household_size_weights"])
+    df["person_idx"] = np.arange(n)  # == the row position, used as the person's handle from here on
     households_per_comm = df.groupby("community_code")["household_id"].nunique().to_dict()
     add_grids(hierarchy, households_per_comm, per_grid=pop["households_per_grid"])
     grids_by_comm: dict[str, list[str]] = {}
