@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from govlake.generator import GenerateOptions, generate  # noqa: E402
-from govlake.settings import load_settings  # noqa: E402
+from govlake.generator import GenerateOptions, generate
+from govlake.settings import load_settings
 
 
 def one(sf: float, days: int, out: Path) -> tuple[float, int, dict]:

@@ -192,6 +192,34 @@ class Contract(BaseModel):
         return self
 
 
+class RowRule(BaseModel):
+    """One rule applied to one column of a table, with the severity the contract gives it."""
+
+    model_config = ConfigDict(frozen=True)
+    rule: str
+    column: str | None  # None for table-level rules (required_columns, unique_key, lifecycle_order)
+    severity: Severity
+    allowed: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    timestamps: tuple[str, ...] | None = None  # lifecycle_order
+
+
+def row_rules(contract: Contract, table: Table) -> list[RowRule]:
+    """Every rule of a table, in contract order: what ingestion enforces row by row (issue 4)."""
+    out = [RowRule(rule="required_columns", column=None, severity=contract.severity("required_columns")),
+           RowRule(rule="unique_key", column=None, severity=contract.severity("unique_key"))]
+    for c in table.columns:
+        for r in c.rules:
+            out.append(RowRule(rule=r, column=c.name, severity=contract.severity(r),
+                               allowed=tuple(c.allowed) if r == "in_set" and c.allowed else None,
+                               min=c.min if r == "in_range" else None, max=c.max if r == "in_range" else None))
+    if table.lifecycle:
+        out.append(RowRule(rule="lifecycle_order", column=None, severity=contract.severity("lifecycle_order"),
+                           timestamps=tuple(table.lifecycle.timestamps)))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # types
 # ---------------------------------------------------------------------------------------------

@@ -371,3 +371,19 @@ def test_gx_results_of_private_columns_hold_no_raw_values(gx, gx_batch):
                    data["meta"]["runtime_result_format"])
     assert _failed(bad) == [("expect_column_values_to_be_in_set", "assistance_type")]
     assert secret not in json.dumps(bad.to_json_dict(), ensure_ascii=False, default=str)
+
+
+def test_row_rules_carry_contract_severities_and_parameters():
+    from govlake.contracts import Severity, contract, row_rules
+
+    c = contract("disputes")
+    rules = row_rules(c, c.table())
+    by = {(r.rule, r.column): r for r in rules}
+    assert by[("required_columns", None)].severity is Severity.REJECT
+    assert by[("resident_id", "party_a_id")].severity is Severity.QUARANTINE
+    assert by[("in_range", "level")].min == 1 and by[("in_range", "level")].max == 4
+    assert "调解成功" in by[("in_set", "outcome")].allowed
+    assert by[("lifecycle_order", None)].timestamps == ("reported_at", "closed_at")
+    # one entry per (rule, column) the contract declares, plus the table-level ones
+    declared = sum(len(col.rules) for col in c.table().columns)
+    assert len(rules) == declared + 3
