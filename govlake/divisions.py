@@ -51,7 +51,7 @@ class Hierarchy:
     def add(self, d: Division) -> None:
         if d.level not in LEVELS:
             raise DivisionError(f"unknown level {d.level!r} for {d.code}")
-        if len(d.code) != CODE_LENGTH[d.level] or not d.code.isdigit():
+        if len(d.code) != CODE_LENGTH[d.level] or not (d.code.isascii() and d.code.isdigit()):
             raise DivisionError(f"{d.level} code {d.code!r} must be {CODE_LENGTH[d.level]} digits")
         if d.code in self.by_code:
             raise DivisionError(f"duplicate division code {d.code}")

@@ -14,16 +14,17 @@ from enum import StrEnum
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-ID18 = re.compile(r"^\d{17}[\dX]$")
-ID15 = re.compile(r"^\d{15}$")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII only: Python's \d also matches full-width and other Unicode digits
+ID18 = re.compile(r"^[0-9]{17}[0-9X]$")
+ID15 = re.compile(r"^[0-9]{15}$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 # GB 11643 itself uses a person born in 1880 as an example (440524188001010014).
 EARLIEST_BIRTH = dt.date(1870, 1, 1)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ＸｘＡＢＣ", "0123456789XxABC")
 
 
 def check_char(first17: str) -> str:
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("the check character needs exactly 17 digits")
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
@@ -90,7 +91,7 @@ def normalize_id(raw: str | None) -> str | None:
 
 def make_id(area_code: str, birth: dt.date, sequence: int, sex: str) -> str:
     """A valid 18-digit ID; ``sequence`` (0–99) and ``sex`` choose the 3-digit order code."""
-    if len(area_code) != 6 or not area_code.isdigit():
+    if len(area_code) != 6 or not (area_code.isascii() and area_code.isdigit()):
         raise ValueError(f"area code must be 6 digits: {area_code!r}")
     if not 0 <= sequence <= 99:
         raise ValueError("sequence must be 0..99")

@@ -107,3 +107,12 @@ def test_make_id_rejects_bad_arguments():
 def test_mobiles(raw, normal, valid):
     assert normalize_mobile(raw) == normal
     assert is_valid_mobile(normalize_mobile(raw)) is valid
+
+
+def test_only_ascii_digits_count():
+    pid = make_id("420102", dt.date(1990, 1, 1), 3, "M")
+    full = pid.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert validate_id(full, TODAY) is IdProblem.FORMAT
+    assert not is_valid_mobile("１３８００１３８０００")
+    arabic_indic = pid[:5] + "٣" + pid[6:]
+    assert validate_id(arabic_indic, TODAY) is IdProblem.FORMAT
