@@ -203,7 +203,7 @@ class Generator:
         groups = r["special_groups"].to_numpy()
         has = lambda g: np.array([g in s for s in groups])  # noqa: E731
         n = len(r)
-        self.chronic = np.flatnonzero((age >= 45) & (rng.random(n) < 0.35))
+        self.chronic = np.flatnonzero((age >= 45) & (rng.random(n) < 0.5))  # hypertension/diabetes under management
         mental = np.flatnonzero(has("严重精神障碍患者"))
         self.mental_followed = mental[rng.random(len(mental)) < 0.8]  # the rest go without follow-up
         subsistence = np.flatnonzero(has("低保对象"))
@@ -211,7 +211,7 @@ class Generator:
             "最低生活保障": subsistence,
             "特困人员供养": np.flatnonzero(has("独居老人") & has("低保对象")),
             "高龄津贴": np.flatnonzero(age >= 90),
-            "残疾人两项补贴": np.flatnonzero(has("残疾人") & (rng.random(n) < 0.25)),
+            "残疾人两项补贴": np.flatnonzero(has("残疾人") & (rng.random(n) < 0.1)),
         }
         adults = np.flatnonzero(age >= 25)
         self.frequent_callers = adults[rng.integers(0, len(adults), max(3, n // 2000))]

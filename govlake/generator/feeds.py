@@ -270,7 +270,8 @@ def health_events(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed
     alive_set = np.zeros(len(res), dtype=bool)
     alive_set[alive] = True
     pick = []
-    for pool, rate, etype in ((chronic, 1 / 90, "慢病随访"), (mental_followed, 1 / 30, "严重精神障碍随访")):
+    # chronic patients are followed up about every two months, severe mental disorder patients monthly
+    for pool, rate, etype in ((chronic, 1 / 60, "慢病随访"), (mental_followed, 1 / 30, "严重精神障碍随访")):
         pool = pool[alive_set[pool]]
         chosen = pool[rng.random(len(pool)) < rate]
         pick.append((chosen, etype))
