@@ -220,6 +220,30 @@ def row_rules(contract: Contract, table: Table) -> list[RowRule]:
     return out
 
 
+def token_column(column: Column) -> str | None:
+    """The silver column that replaces a direct identifier: IDs and mobiles become keyed tokens
+    (joinable across departments); other direct identifiers (names, exact addresses) leave silver
+    and live only in the vault. None when the column stays as it is."""
+    if column.pii is not Pii.DIRECT or isinstance(parse_type(column.type), tuple):
+        return None
+    if "resident_id" in column.rules or "mobile" in column.rules:
+        return f"{column.name}_token"
+    return ""
+
+
+def silver_column_names(table: Table) -> list[str]:
+    """Column order of ``silver.<table>``: contract columns with direct identifiers tokenised or
+    dropped, then lineage columns."""
+    out = []
+    for c in table.columns:
+        tok = token_column(c)
+        if tok is None:
+            out.append(c.name)
+        elif tok:
+            out.append(tok)
+    return [*out, "_extra", "_delivery_id", "_source_file", "_line", "_ingested_at"]
+
+
 # ---------------------------------------------------------------------------------------------
 # types
 # ---------------------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class WarehouseSettings(BaseModel):
     schemas: list[str] = Field(
         default_factory=lambda: ["bronze", "silver", "gold", "ops", "quarantine", "vault"]
     )
+    prefix: str = ""  # e.g. "it3f2a_" gives tests a private set of schemas beside the real ones
 
 
 class Settings(BaseSettings):
@@ -190,6 +191,12 @@ class Settings(BaseSettings):
 
     def schema_location(self, schema: str) -> str:
         return f"{self.warehouse_uri}/{schema}.db"
+
+    def schema(self, layer: str) -> str:
+        """The metastore schema of a layer (bronze, silver, gold, ops, quarantine, vault)."""
+        if layer not in self.warehouse.schemas:
+            raise SettingsError(f"unknown layer {layer!r}")
+        return f"{self.warehouse.prefix}{layer}"
 
 
 def load_settings(**overrides: Any) -> Settings:

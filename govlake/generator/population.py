@@ -72,6 +72,8 @@ def names(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:
 
 
 def mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
+    if n == 0:
+        return np.array([], dtype=str)
     prefixes = np.array([str(p) for p in PhoneProvider.phonenumber_prefixes])
     tail = np.char.zfill(rng.integers(0, 100_000_000, n).astype(str), 8)
     return np.char.add(prefixes[rng.integers(0, len(prefixes), n)], tail)

@@ -62,7 +62,7 @@ def read_records(fmt: str, encoding: str, path: Path) -> tuple[str | None, list[
 
 
 def land_file_drop(spark, settings: Settings, feed: str, landing: Path, day: dt.date | None = None,
-                   echo=print, bronze_table: str | None = None, deliveries_table: str = "ops.deliveries"
+                   echo=print, bronze_table: str | None = None, deliveries_table: str | None = None
                    ) -> list[Landed]:
     import pyarrow as pa
     from pyspark.sql import functions as F
@@ -72,7 +72,8 @@ def land_file_drop(spark, settings: Settings, feed: str, landing: Path, day: dt.
     c = contract(feed)
     if c.delivery.mode != "file_drop":
         raise ValueError(f"{feed} is delivered by {c.delivery.mode}, not as files")
-    bronze_table = bronze_table or f"bronze.{feed}"
+    bronze_table = bronze_table or f"{settings.schema('bronze')}.{feed}"
+    deliveries_table = deliveries_table or f"{settings.schema('ops')}.deliveries"
     ensure_table(spark, bronze_table, BRONZE_COLUMNS, f"{c.department.zh} {feed}: records as delivered")
     ensure_table(spark, deliveries_table, DELIVERIES_COLUMNS, "every delivery and what happened to it")
     known = {r.delivery_id for r in spark.table(deliveries_table)

@@ -136,3 +136,19 @@ def test_starting_a_running_platform_says_so(settings):
     assert r.returncode == 0, r.stderr
     for name in ("postgres", "metastore", "trino"):
         assert f"{name} already running" in r.stdout
+
+
+def test_a_table_with_a_checkpoint_reads_back(settings, spark, table_name):
+    """Delta writes a checkpoint every 10 commits; Delta 4.1.0 could not read one on Spark 4.1.4."""
+    spark.sql(f"CREATE TABLE {table_name} (id BIGINT) USING delta")
+    for i in range(12):
+        spark.sql(f"INSERT INTO {table_name} VALUES ({i})")
+    log = spark.sql(f"DESCRIBE DETAIL {table_name}").collect()[0]["location"]
+    import pathlib
+    from urllib.parse import urlparse
+
+    assert list(pathlib.Path(urlparse(log).path, "_delta_log").glob("*.checkpoint*.parquet"))
+    spark.catalog.clearCache()
+    spark.sql(f"REFRESH TABLE {table_name}")
+    assert spark.table(table_name).count() == 12
+    assert trino(settings, f"SELECT count(*), sum(id) FROM {settings.trino.catalog}.{table_name}") == [(12, 66)]
