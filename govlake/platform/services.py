@@ -380,6 +380,9 @@ class Metastore(Service):
             "datanucleus.schema.autoCreateConstraints": "false",
             "datanucleus.autoStartMechanismMode": "ignored",
             "hive.metastore.schema.verification": "false",
+            # pyspark ships commons-dbcp, not BoneCP (Hive 2.3's default): without this, DROP DATABASE
+            # fails in the ACID listener with NoClassDefFoundError com/jolbox/bonecp/BoneCPConfig
+            "datanucleus.connectionPoolingType": "DBCP",
             "hive.async.log.enabled": "false",
             "hive.metastore.warehouse.dir": self.s.warehouse_uri,
             "hive.metastore.event.db.notification.api.auth": "false",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import sys
@@ -45,6 +46,7 @@ class Accounted:
     duplicate: int
     status: str
     reason: str | None = None
+    delivery_id: str = ""
 
 
 def delivery_time(day: dt.date) -> dt.datetime:
@@ -60,7 +62,10 @@ def _header(c: Contract, table: Table, raw: str | None) -> list[str] | None:
     return None
 
 
-def process_delivery(spark, settings, c: Contract, table: Table, d, reference, key: bytes) -> Accounted:
+def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, header: list[str] | None,
+                  reference, key: bytes) -> list[Accounted]:
+    """All pending deliveries of one table that share a header, in one pass (one parse, one rule
+    evaluation, one quarantine append, one MERGE), accounted per delivery."""
     from pyspark.sql import functions as F
 
     from spark_jobs.io import append_once, ensure_table
@@ -71,67 +76,83 @@ def process_delivery(spark, settings, c: Contract, table: Table, d, reference, k
     silver_table, q_table = f"{sch('silver')}.{table.name}", f"{sch('quarantine')}.{c.feed}"
     vault_table = f"{sch('vault')}.person_identity"
     ensure_table(spark, q_table, QUARANTINE_COLUMNS, f"rows of {c.feed} that failed a rule, with the reason")
-    bronze = spark.table(f"{sch('bronze')}.{c.feed}").where(F.col("_delivery_id") == d.delivery_id)
+    ids = [d.delivery_id for d in deliveries]
+    batch_id = f"{table.name}:" + ",".join(sorted(ids))
+    bronze = spark.table(f"{sch('bronze')}.{c.feed}").where(F.col("_delivery_id").isin(ids))
     if table.sheet:
         bronze = bronze.where(F.col("_sheet") == table.sheet)
-    bronze = bronze.cache()
-    rows_in = bronze.count()
-    header = _header(c, table, d.header)
+    rows_in = {r["_delivery_id"]: r["count"] for r in bronze.groupBy("_delivery_id").count().collect()}
     now = F.current_timestamp()
 
-    def quarantine(df, rule_col, reason_col):
+    def quarantine(df, rule_col, column_col, reason_col, violations_col):
         out = df.select(F.col("_delivery_id").alias("delivery_id"), F.col("_source_file").alias("source_file"),
                         F.col("_line").alias("line"), F.lit(table.name).alias("table_name"), rule_col.alias("rule"),
-                        F.col("_qcol").alias("column_name") if "_qcol" in df.columns else F.lit(None).cast("string")
-                        .alias("column_name"), reason_col.alias("reason"),
-                        (F.to_json(F.col("_violations")) if "_violations" in df.columns else F.lit(None)
-                         .cast("string")).alias("violations"),
-                        F.col("_record").alias("record"), now.alias("quarantined_at"))
-        append_once(out, q_table, app_id=f"quarantine:{d.delivery_id}:{table.name}", version=1)
+                        column_col.alias("column_name"), reason_col.alias("reason"),
+                        violations_col.alias("violations"), F.col("_record").alias("record"),
+                        now.alias("quarantined_at"))
+        append_once(out, q_table, app_id=f"quarantine:{hashlib.sha256(batch_id.encode()).hexdigest()[:32]}",
+                    version=1)
 
     missing = missing_columns(header, table) if header is not None else []
     if missing:
         reason = f"missing required column(s) {', '.join(missing)}: delivery rejected, silver untouched"
-        quarantine(bronze, F.lit("required_columns"), F.lit(reason))
-        return Accounted(table.name, d.source, rows_in, 0, rows_in, 0, "rejected", reason)
+        none = F.lit(None).cast("string")
+        quarantine(bronze, F.lit("required_columns"), none, F.lit(reason), none)
+        return [Accounted(table.name, d.source, rows_in.get(d.delivery_id, 0), 0, rows_in.get(d.delivery_id, 0), 0,
+                          "rejected", reason, d.delivery_id) for d in deliveries]
 
     parsed = parse_records(bronze, table, c.delivery.format, header)
     typed = standardise(parse_typed(parsed, table), table)
-    checked = malformed_violation(evaluate_rules(typed, c, table, delivery_time(d.delivered_on), reference))
+    # not_future is judged against each record's own delivery time
+    as_of = F.create_map(*[x for d in deliveries for x in (F.lit(d.delivery_id), F.lit(delivery_time(d.delivered_on)))])
+    typed = typed.withColumn("_as_of", as_of[F.col("_delivery_id")])
+    checked = malformed_violation(evaluate_rules(typed, c, table, F.col("_as_of"), reference)).drop("_as_of").cache()
     ok, bad = split(checked)
-    bad = bad.withColumn("_first", F.col("_violations")[0])
-    quarantine(bad.withColumn("_qcol", F.col("_first.column")), F.col("_first.rule"), F.col("_first.reason"))
-    n_bad = bad.count()
+    first = F.col("_violations")[0]
+    quarantine(bad, first["rule"], first["column"], first["reason"], F.to_json(F.col("_violations")))
     kept, dups = dedupe(ok, table)
-    n_dup_within = dups.count()
     ensure_table(spark, vault_table, VAULT_COLUMNS,
                  "clear identifiers behind person tokens (restricted: lawful re-identification only)")
     silver_rows, vault_rows = pseudonymise(kept, table, key)
-    # create silver from the first batch's schema, then MERGE on the (tokenised) business key
     if not spark.catalog.tableExists(silver_table):
         silver_rows.limit(0).write.format("delta").saveAsTable(silver_table)
     keys = [k if k in silver_rows.columns else f"{k}_token" for k in table.primary_key]
-    target = spark.table(silver_table)
+    target = spark.table(silver_table).select(*keys, *([table.update_column] if table.update_column else []))
+    cond = [F.col(f"s.{k}") == F.col(f"t.{k}") for k in keys]
+    matched = silver_rows.alias("s").join(target.alias("t"), cond, "left").select(
+        "s.*", F.col(f"t.{keys[0]}").isNotNull().alias("_exists"),
+        (F.col(f"t.{table.update_column}") if table.update_column else F.lit(None)).alias("_target_updated"))
+    stale = F.col("_exists") & (F.lit(True) if not table.update_column else
+                                F.col(f"s.{table.update_column}") <= F.col("_target_updated"))
+    matched = matched.withColumn("_stale", stale).cache()
+    counts: dict[str, dict[str, int]] = {d: {"bad": 0, "dup": 0, "stale": 0, "accepted": 0} for d in ids}
+    for name, df in (("bad", bad), ("dup", dups)):
+        for r in df.groupBy("_delivery_id").count().collect():
+            counts[r["_delivery_id"]][name] = r["count"]
+    for r in matched.groupBy("_delivery_id", "_stale").count().collect():
+        counts[r["_delivery_id"]]["stale" if r["_stale"] else "accepted"] = r["count"]
+    results = []
+    for d in deliveries:
+        n = counts[d.delivery_id]
+        acc = Accounted(table.name, d.source, rows_in.get(d.delivery_id, 0), n["accepted"], n["bad"],
+                        n["dup"] + n["stale"], "processed", None, d.delivery_id)
+        if acc.rows_in != acc.accepted + acc.quarantined + acc.duplicate:
+            raise AccountingError(f"{d.source}: {acc.rows_in} in != {acc.accepted} accepted + {acc.quarantined} "
+                                  f"quarantined + {acc.duplicate} duplicate")
+        results.append(acc)
+    fresh = matched.where(~F.col("_stale")).drop("_exists", "_target_updated", "_stale")
+    fresh.createOrReplaceTempView("_s")
+    cols = [f"`{x}`" for x in silver_column_names(table)]
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    if table.update_column:
-        stale = silver_rows.alias("s").join(target.alias("t"), [F.col(f"s.{k}") == F.col(f"t.{k}") for k in keys]) \
-            .where(F.col(f"s.{table.update_column}") <= F.col(f"t.{table.update_column}")).count()
-    else:
-        stale = silver_rows.join(target.select(*keys), keys, "left_semi").count()
-    accepted = rows_in - n_bad - n_dup_within - stale
-    if rows_in != accepted + n_bad + n_dup_within + stale or accepted < 0:
-        raise AccountingError(f"{d.source}: {rows_in} in != {accepted} + {n_bad} + {n_dup_within + stale}")
-    silver_rows.createOrReplaceTempView("_s")
-    cols = ", ".join(f"`{x}`" for x in silver_column_names(table))
-    when_matched = (f"WHEN MATCHED AND s.`{table.update_column}` > t.`{table.update_column}` THEN UPDATE SET *"
-                    if table.update_column else "")
-    spark.sql(f"MERGE INTO {silver_table} t USING _s s ON {on} {when_matched} "
-              f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('s.' + x for x in cols.split(', '))})")
+    spark.sql(f"MERGE INTO {silver_table} t USING _s s ON {on} WHEN MATCHED THEN UPDATE SET * "
+              f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join('s.' + x for x in cols)})")
     vault_rows.withColumn("first_seen", now).createOrReplaceTempView("_v")
-    spark.sql(f"MERGE INTO {vault_table} t USING _v s ON t.token = s.token "
-              "WHEN NOT MATCHED THEN INSERT *")
-    bronze.unpersist()
-    return Accounted(table.name, d.source, rows_in, accepted, n_bad, n_dup_within + stale, "processed")
+    spark.sql(f"MERGE INTO {vault_table} t USING _v s ON t.token = s.token WHEN NOT MATCHED THEN INSERT *")
+    spark.catalog.dropTempView("_s")
+    spark.catalog.dropTempView("_v")
+    checked.unpersist()
+    matched.unpersist()
+    return results
 
 
 def run_silver(spark, settings, feed: str, reference_csv: Path, echo=print) -> list[Accounted]:
@@ -147,23 +168,28 @@ def run_silver(spark, settings, feed: str, reference_csv: Path, echo=print) -> l
                  "per delivery and table: rows in = accepted + quarantined + duplicate")
     done = {(r.delivery_id, r.table_name) for r in spark.table(accounting)
             .where(F.col("feed") == feed).select("delivery_id", "table_name").collect()}
-    todo = (spark.table(f"{settings.schema('ops')}.deliveries").where((F.col("feed") == feed) & (F.col("status") == "landed"))
-            .orderBy("delivered_on", "source").collect())
+    todo = (spark.table(f"{settings.schema('ops')}.deliveries").where((F.col("feed") == feed)
+            & (F.col("status") == "landed")).orderBy("delivered_on", "source").collect())
     reference = spark.read.option("header", True).csv(str(reference_csv)).select("level", "code").cache()
     results = []
-    for d in todo:
-        for table in c.tables:
-            if (d.delivery_id, table.name) in done:
-                continue
-            acc = process_delivery(spark, settings, c, table, d, reference, key)
-            row = spark.createDataFrame([(feed, acc.table, d.delivery_id, acc.source, acc.rows_in, acc.accepted,
-                                          acc.quarantined, acc.duplicate, acc.status, acc.reason,
-                                          dt.datetime.now(dt.UTC).replace(tzinfo=None))],
-                                        ACCOUNTING_COLUMNS.replace(" STRING", " string").replace(" BIGINT", " bigint"))
-            append_once(row, accounting, app_id=f"silver:{d.delivery_id}:{table.name}", version=1)
-            results.append(acc)
-            echo(f"{settings.schema('silver')}.{acc.table} {acc.source}: in {acc.rows_in} = accepted {acc.accepted} + quarantined "
-                 f"{acc.quarantined} + duplicate {acc.duplicate} [{acc.status}]")
+    for table in c.tables:
+        pending = [d for d in todo if (d.delivery_id, table.name) not in done]
+        groups: dict[str, list] = {}
+        for d in pending:  # deliveries sharing a header are parsed together
+            groups.setdefault(json.dumps(_header(c, table, d.header), ensure_ascii=False), []).append(d)
+        for header_json, group in groups.items():
+            accs = process_batch(spark, settings, c, table, group, json.loads(header_json), reference, key)
+            stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            rows = spark.createDataFrame(
+                [(feed, a.table, a.delivery_id, a.source, a.rows_in, a.accepted, a.quarantined, a.duplicate,
+                  a.status, a.reason, stamp) for a in accs],
+                ACCOUNTING_COLUMNS.replace(" STRING", " string").replace(" BIGINT", " bigint"))
+            batch = hashlib.sha256(",".join(sorted(a.delivery_id for a in accs)).encode()).hexdigest()[:32]
+            append_once(rows, accounting, app_id=f"silver:{table.name}:{batch}", version=1)
+            for a in accs:
+                echo(f"{settings.schema('silver')}.{a.table} {a.source}: in {a.rows_in} = accepted {a.accepted} + "
+                     f"quarantined {a.quarantined} + duplicate {a.duplicate} [{a.status}]")
+            results.extend(accs)
     return results
 
 

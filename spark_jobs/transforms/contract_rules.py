@@ -73,14 +73,17 @@ def _v(rule: str, column: str | None, severity: Severity, reason: Column | str) 
                     (reason if isinstance(reason, Column) else F.lit(reason)).alias("reason"))
 
 
-def evaluate_rules(df: DataFrame, contract: Contract, table: Table, as_of: dt.datetime,
+def evaluate_rules(df: DataFrame, contract: Contract, table: Table, as_of: dt.datetime | Column,
                    reference: DataFrame | None = None) -> DataFrame:
     """Add ``_violations`` (array of {rule, column, severity, reason}); NULL entries removed.
 
     ``reference`` is the division code table (columns level, code) for the code rules; ``as_of`` is
-    the delivery time (UTC) for not_future. Values are checked after standardisation (IDs and mobiles
-    normalised), so repairable variants pass.
+    the delivery time (UTC) for not_future, a value or a column (each record's own delivery time, so
+    that deliveries of several days are checked in one pass). Values are checked after
+    standardisation (IDs and mobiles normalised), so repairable variants pass.
     """
+    as_of_ts = as_of if isinstance(as_of, Column) else F.lit(as_of)
+    as_of_date = F.to_date(as_of_ts)
     checks: list[Column] = []
     joined = df
     code_cols = {}
@@ -102,11 +105,12 @@ def evaluate_rules(df: DataFrame, contract: Contract, table: Table, as_of: dt.da
                 F.lit("cannot read as "), F.lit(table.column(r.column).type)))))
         elif r.rule == "resident_id":
             if isinstance(parse_type(table.column(r.column).type), tuple):  # nested persons[].id_number
-                bad = F.filter(F.transform(col, lambda p: id_problem(normalize_id(p["id_number"]), as_of.date())),
+                bad = F.filter(F.transform(col, lambda p: id_problem(normalize_id(p["id_number"]), as_of_date)),
                                lambda x: x.isNotNull())
-                checks.append(F.when(F.size(bad) > 0, _v(r.rule, f"{r.column}[].id_number", sev, F.element_at(bad, 1))))
+                checks.append(F.when(F.size(bad) > 0,
+                                     _v(r.rule, f"{r.column}[].id_number", sev, F.element_at(bad, 1))))
             else:
-                problem = id_problem(normalize_id(col), as_of.date())
+                problem = id_problem(normalize_id(col), as_of_date)
                 checks.append(F.when(~_blank(col) & problem.isNotNull(), _v(r.rule, r.column, sev, problem)))
         elif r.rule == "mobile":
             if isinstance(parse_type(table.column(r.column).type), tuple):
@@ -132,7 +136,7 @@ def evaluate_rules(df: DataFrame, contract: Contract, table: Table, as_of: dt.da
                 cond = cond | (col > F.lit(r.max))
             checks.append(F.when(col.isNotNull() & cond, _v(r.rule, r.column, sev, "out of range")))
         elif r.rule == "not_future":
-            limit = F.lit(as_of.date()) if table.column(r.column).type == "date" else F.lit(as_of)
+            limit = as_of_date if table.column(r.column).type == "date" else as_of_ts
             checks.append(F.when(col > limit, _v(r.rule, r.column, sev, "after the delivery time")))
         elif r.rule == "lifecycle_order":
             stamps = list(r.timestamps or ())

@@ -37,11 +37,13 @@ def normalize_id(col: Column) -> Column:
             .otherwise(s))
 
 
-def id_problem(col: Column, as_of: dt.date) -> Column:
-    """NULL for a valid normalised 18-digit ID, else the rule id: id_format, id_birth_date or id_check_char."""
+def id_problem(col: Column, as_of: dt.date | Column) -> Column:
+    """NULL for a valid normalised 18-digit ID, else the rule id: id_format, id_birth_date or id_check_char.
+    ``as_of`` (a date, or a date column) bounds plausible birth dates."""
     birth = F.try_to_date(F.substring(col, 7, 8), "yyyyMMdd")
+    limit = as_of if isinstance(as_of, Column) else F.lit(as_of)
     return (F.when(col.isNull() | ~col.rlike(r"^[0-9]{17}[0-9X]$"), F.lit("id_format"))
-            .when(birth.isNull() | (birth < F.lit(EARLIEST_BIRTH)) | (birth > F.lit(as_of)), F.lit("id_birth_date"))
+            .when(birth.isNull() | (birth < F.lit(EARLIEST_BIRTH)) | (birth > limit), F.lit("id_birth_date"))
             .when(_check_char(F.substring(col, 1, 17)) != F.substring(col, 18, 1), F.lit("id_check_char")))
 
 
