@@ -88,6 +88,18 @@ def secret(settings: Settings, name: str, nbytes: int = 24) -> str:
     return path.read_text().strip()
 
 
+def get_json(url: str, timeout: float = 3) -> dict | None:
+    """A health endpoint's JSON, or None when it does not answer."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return json.load(r)
+    except (OSError, ValueError):
+        return None
+
+
 class Service:
     name: str = ""
     setting: str = ""
@@ -531,13 +543,8 @@ class Trino(Service):
         return cmd, dict(os.environ, JAVA_HOME=str(jdk.home)), self.data_dir
 
     def health(self) -> tuple[bool, str]:
-        import json
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(f"{self.s.trino.url}/v1/info", timeout=3) as r:
-                info = json.load(r)
-        except (OSError, ValueError):
+        info = get_json(f"{self.s.trino.url}/v1/info")
+        if info is None:
             return False, "not answering"
         if info.get("starting"):
             return False, "starting"
@@ -585,13 +592,8 @@ class PoliceApiService(Service):
         )
 
     def health(self) -> tuple[bool, str]:
-        import json
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(f"http://{self.host}:{self.port}/health", timeout=3) as r:
-                info = json.load(r)
-        except (OSError, ValueError):
+        info = get_json(f"http://{self.host}:{self.port}/health")
+        if info is None:
             return False, "not answering"
         return info.get("status") == "ok", f"{info.get('versions', 0)} incident versions"
 

@@ -54,14 +54,17 @@ CASES = {
 }
 
 
-def test_each_rule_reports_its_violation(spark, reference):
+def cases_frame(spark):
     c = contract("disputes")
     t = c.table()
     names = [col.name for col in t.columns]
     rows = [tuple(case[0][n] for n in names) for case in CASES.values()]
-    df = spark.createDataFrame(rows, ", ".join(f"{n} string" for n in names))
-    typed = parse_typed(df, t)
-    checked = evaluate_rules(typed, c, t, AS_OF, reference).collect()
+    return c, t, spark.createDataFrame(rows, ", ".join(f"{n} string" for n in names))
+
+
+def test_each_rule_reports_its_violation(spark, reference):
+    c, t, df = cases_frame(spark)
+    checked = evaluate_rules(parse_typed(df, t), c, t, AS_OF, reference).collect()
     for (name, (_, expected)), row in zip(CASES.items(), checked, strict=True):
         got = [(v.rule, v.column, v.severity, v.reason) for v in row["_violations"]]
         assert got == expected, name
@@ -78,11 +81,7 @@ def test_typed_values_and_utc(spark, reference):
 
 
 def test_split_keeps_warnings_and_quarantines_the_rest(spark, reference):
-    c = contract("disputes")
-    t = c.table()
-    names = [col.name for col in t.columns]
-    rows = [tuple(case[0][n] for n in names) for case in CASES.values()]
-    df = spark.createDataFrame(rows, ", ".join(f"{n} string" for n in names))
+    c, t, df = cases_frame(spark)
     ok, bad = split(evaluate_rules(parse_typed(df, t), c, t, AS_OF, reference))
     assert ok.count() + bad.count() == len(CASES)
     assert {r.dispute_id for r in ok.collect()} == {"JF1"}  # clean and repairable share JF1
