@@ -157,8 +157,8 @@ def _restart_police_api_if_serving(s, out: Path) -> None:
 
     svc = PoliceApiService(s)
     if svc.pid() and out.resolve() == s.feeds_out_dir.resolve():
-        svc.stop()
-        console.print(svc.start())
+        for line in svc.restart():
+            console.print(line)
 
 
 @app.command("serve-feeds")
@@ -169,9 +169,8 @@ def serve_feeds() -> None:
     s = load_settings()
     svc = PoliceApiService(s)
     try:
-        if svc.pid():
-            console.print(svc.stop())
-        console.print(svc.start())
+        for line in svc.restart():
+            console.print(line)
     except USER_ERRORS as e:
         _fail(e)
     console.print(f"police API: http://{svc.host}:{svc.port}/api/v1/incidents "

@@ -178,13 +178,13 @@ def apply_row_defects(rows: list[dict], table: Table, inj: Injector, now_text: s
             cands = [c for c in ts_cols + date_cols if row.get(c)]
             col = cands[-1] if cands else None
             if col:
-                new = _shift_text(row[col], days=30, like=now_text)
+                new = _shift_text(row[col], days=30)
                 inj.note("future_timestamp", key, col, row[col], new)
                 row[col] = new
         if len([c for c in lifecycle if row.get(c)]) >= 2 and inj.hit("lifecycle_out_of_order"):
             present = [c for c in lifecycle if row.get(c)]
             a, b = present[0], present[1]
-            new = _shift_text(row[a], days=0, hours=-6, like=row[a])
+            new = _shift_text(row[a], hours=-6)
             inj.note("lifecycle_out_of_order", key, b, row[b], new, after=a)
             row[b] = new
         if required and inj.hit("missing_required"):
@@ -201,7 +201,7 @@ def apply_row_defects(rows: list[dict], table: Table, inj: Injector, now_text: s
     return out
 
 
-def _shift_text(text: str, days: int = 0, hours: int = 0, like: str = "") -> str:
+def _shift_text(text: str, days: int = 0, hours: int = 0) -> str:
     """Shift a delivered timestamp text, keeping its layout."""
     if len(text) == 10:  # a date
         return (dt.date.fromisoformat(text) + dt.timedelta(days=days)).isoformat()

@@ -173,6 +173,10 @@ class Service:
         self.pidfile.unlink(missing_ok=True)
         return f"{self.name} stopped (pid {pid})"
 
+    def restart(self) -> list[str]:
+        """Stop (when running) and start again, e.g. to pick up new data or settings."""
+        return [*([self.stop()] if self.pid() else []), self.start()]
+
     def status(self) -> ServiceStatus:
         pid = self.pid()
         if not pid:
