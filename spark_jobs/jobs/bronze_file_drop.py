@@ -17,6 +17,7 @@ from pathlib import Path
 
 from govlake.contracts import contract
 from govlake.settings import Settings, load_settings
+from spark_jobs.ops import BRONZE_COLUMNS, DELIVERIES_COLUMNS, DeliveryRecord, record_delivery
 from spark_jobs.transforms.bronze import (
     RawRecord,
     delivery_id,
@@ -25,12 +26,6 @@ from spark_jobs.transforms.bronze import (
     split_text,
     xlsx_records,
 )
-
-BRONZE_COLUMNS = ("_delivery_id STRING, _source_file STRING, _line INT, _sheet STRING, _record STRING, "
-                  "_raw_b64 STRING, _problem STRING, _delivered_on DATE, _ingested_at TIMESTAMP")
-DELIVERIES_COLUMNS = ("feed STRING, delivery_id STRING, source STRING, sha256 STRING, bytes BIGINT, "
-                      "rows_read BIGINT, status STRING, reason STRING, header STRING, delivered_on DATE, "
-                      "started_at TIMESTAMP, finished_at TIMESTAMP")
 
 
 @dataclass
@@ -112,10 +107,8 @@ def land_file_drop(spark, settings: Settings, feed: str, landing: Path, day: dt.
             damaged = sum(1 for r in records if r.problem)
             status, reason = "landed", (f"{damaged} records with problems kept as delivered" if damaged else None)
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        ops = spark.createDataFrame(
-            [(feed, did, rel, sha, len(data), rows, status, reason, header, delivered_on, started, finished)],
-            DELIVERIES_COLUMNS.replace(" STRING", " string").replace(" BIGINT", " bigint"))
-        append_once(ops, deliveries_table, app_id=f"ops:{did}:{rel}", version=1)
+        record_delivery(spark, deliveries_table, DeliveryRecord(feed, did, rel, sha, len(data), rows, status, reason,
+                                                            header, delivered_on, started, finished))
         results.append(Landed(rel, did, status, rows, reason))
         echo(f"{bronze_table} {rel}: {status}, {rows} records" + (f" ({reason})" if reason else ""))
     return results

@@ -23,13 +23,7 @@ from pathlib import Path
 
 from govlake.contracts import Contract, Table, contract, silver_column_names
 from govlake.settings import load_settings
-
-ACCOUNTING_COLUMNS = ("feed STRING, table_name STRING, delivery_id STRING, source STRING, rows_in BIGINT, "
-                      "rows_accepted BIGINT, rows_quarantined BIGINT, rows_duplicate BIGINT, status STRING, "
-                      "reason STRING, processed_at TIMESTAMP")
-QUARANTINE_COLUMNS = ("delivery_id STRING, source_file STRING, line INT, table_name STRING, rule STRING, "
-                      "column_name STRING, reason STRING, violations STRING, record STRING, quarantined_at TIMESTAMP")
-VAULT_COLUMNS = "token STRING, id_number STRING, name STRING, mobile STRING, address STRING, first_seen TIMESTAMP"
+from spark_jobs.ops import ACCOUNTING_COLUMNS, QUARANTINE_COLUMNS, VAULT_COLUMNS, spark_ddl
 
 
 class AccountingError(RuntimeError):
@@ -183,7 +177,7 @@ def run_silver(spark, settings, feed: str, reference_csv: Path, echo=print) -> l
             rows = spark.createDataFrame(
                 [(feed, a.table, a.delivery_id, a.source, a.rows_in, a.accepted, a.quarantined, a.duplicate,
                   a.status, a.reason, stamp) for a in accs],
-                ACCOUNTING_COLUMNS.replace(" STRING", " string").replace(" BIGINT", " bigint"))
+                spark_ddl(ACCOUNTING_COLUMNS))
             batch = hashlib.sha256(",".join(sorted(a.delivery_id for a in accs)).encode()).hexdigest()[:32]
             append_once(rows, accounting, app_id=f"silver:{table.name}:{batch}", version=1)
             for a in accs:
