@@ -26,6 +26,8 @@ from govlake.contracts import (
     json_schema,
     load_contract,
     parse_type,
+    silver_column_names,
+    token_column,
 )
 from govlake.divisions import DISTRICTS
 from govlake.settings import project_root
@@ -94,7 +96,7 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
         table = contract.table(table)
     exps: list[dict[str, Any]] = [
         _expectation(contract, "expect_table_columns_to_match_set",
-                     {"column_set": [c.name for c in table.columns], "exact_match": True}, "required_columns", None)
+                     {"column_set": silver_column_names(table), "exact_match": True}, "required_columns", None)
     ]
     spark: dict[str, list[str]] = {}
 
@@ -105,8 +107,15 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
 
     for c in table.columns:
         primitive = _is_primitive(c)
+        token = token_column(c)
         for rule in c.rules:
-            col = {"column": c.name}
+            col = {"column": token or c.name}
+            if token == "":  # names, exact addresses: not in silver (vault only); checked in Spark
+                in_spark(rule, c.name)
+                continue
+            if token and rule != "required":  # a keyed token: its rules ran on the clear value in Spark
+                in_spark(rule, c.name)
+                continue
             if rule == "required":  # any type, including array/struct
                 exps.append(_expectation(contract, "expect_column_values_to_not_be_null", col, rule, [c]))
             elif rule in SPARK_ONLY_RULES or not primitive:
@@ -128,12 +137,13 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
                 in_spark(rule, c.name)
 
     keys = [table.column(k) for k in table.primary_key]
+    names = [token_column(k) or k.name for k in keys]
     if len(keys) == 1:
-        exps.append(_expectation(contract, "expect_column_values_to_be_unique", {"column": keys[0].name},
+        exps.append(_expectation(contract, "expect_column_values_to_be_unique", {"column": names[0]},
                                  "unique_key", keys))
     else:
         exps.append(_expectation(contract, "expect_compound_columns_to_be_unique",
-                                 {"column_list": [k.name for k in keys]}, "unique_key", keys))
+                                 {"column_list": names}, "unique_key", keys))
 
     if table.lifecycle:
         spark["lifecycle_order"] = list(table.lifecycle.timestamps)
@@ -147,7 +157,7 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
             "feed": contract.feed,
             "table": table.name,
             "contract_version": contract.version,
-            "validates": f"{SILVER_SCHEMA}.{contract.feed}.{table.name} (columns by contract name, typed)",
+            "validates": f"{SILVER_SCHEMA}.{contract.feed}.{table.name} (silver names: IDs/mobiles as tokens, names absent)",
             # GX 1.x lets the run-time result_format (batch.validate / Checkpoint, default SUMMARY) override
             # the per-expectation one: a suite touching personal columns must be run with this result_format.
             "runtime_result_format": "BOOLEAN_ONLY" if private else "SUMMARY",
@@ -163,6 +173,9 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # dbt
 # ---------------------------------------------------------------------------------------------
+TOKEN_NOTE = " (HMAC-SHA256 token of the normalised value / 规范化值的 HMAC-SHA256 令牌)"
+
+
 def _dbt_column(table: Table, c: Column) -> dict[str, Any]:
     tests: list[Any] = []
     if "required" in c.rules:
@@ -171,10 +184,11 @@ def _dbt_column(table: Table, c: Column) -> dict[str, Any]:
         tests.append({"accepted_values": {"arguments": {"values": list(c.allowed or [])}}})
     if table.primary_key == [c.name]:
         tests.append("unique")
+    token = token_column(c)
     out: dict[str, Any] = {
-        "name": c.name,
-        "description": _text(c.description),
-        "config": {"meta": {"pii": c.pii.value, "contract_type": c.type}},
+        "name": token or c.name,
+        "description": _text(c.description) + (TOKEN_NOTE if token else ""),
+        "config": {"meta": {"pii": "token" if token else c.pii.value, "contract_type": "string" if token else c.type}},
     }
     if tests:
         out["data_tests"] = tests
@@ -197,7 +211,7 @@ def dbt_sources(contracts: Mapping[str, Contract]) -> dict[str, Any]:
             table: dict[str, Any] = {"name": t.name, "description": _text(t.description)}
             if direct:
                 table["config"] = {"meta": {"direct_identifiers": direct}}
-            table["columns"] = [_dbt_column(t, col) for col in t.columns if col.pii != Pii.DIRECT]
+            table["columns"] = [_dbt_column(t, col) for col in t.columns if col.pii != Pii.DIRECT or token_column(col)]
             tables.append(table)
         sources.append({
             "name": feed,

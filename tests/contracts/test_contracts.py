@@ -15,7 +15,16 @@ import pytest
 import yaml
 
 from govlake import derive
-from govlake.contracts import ContractError, Pii, all_contracts, load_contract, parse_type, struct_type
+from govlake.contracts import (
+    ContractError,
+    Pii,
+    all_contracts,
+    load_contract,
+    parse_type,
+    silver_column_names,
+    struct_type,
+    token_column,
+)
 from govlake.settings import project_root
 
 ROOT = project_root()
@@ -222,7 +231,9 @@ def test_no_direct_identifier_is_a_dbt_source_column():
             direct = [col.name for col in t.columns if col.pii == Pii.DIRECT]
             columns = [col["name"] for col in tables[t.name].get("columns", [])]
             assert not set(direct) & set(columns), f"{feed}.{t.name} exposes {set(direct) & set(columns)}"
-            assert columns == [col.name for col in t.columns if col.pii != Pii.DIRECT]
+            # direct identifiers appear only as their keyed token (IDs, mobiles) or not at all (names)
+            assert columns == [token_column(col) or col.name for col in t.columns
+                               if col.pii != Pii.DIRECT or token_column(col)]
             assert tables[t.name].get("config", {}).get("meta", {}).get("direct_identifiers", []) == direct
 
 
@@ -250,7 +261,7 @@ def test_expectations_on_private_columns_are_boolean_only():
         t = all_contracts()[feed].table(table)
         for e in suite["expectations"]:
             cols = [e["kwargs"]["column"]] if "column" in e["kwargs"] else e["kwargs"].get("column_list", [])
-            private = any(t.column(c).pii in (Pii.DIRECT, Pii.SENSITIVE) for c in cols)
+            private = any(t.column(c.removesuffix("_token")).pii in (Pii.DIRECT, Pii.SENSITIVE) for c in cols)
             assert e["kwargs"]["result_format"] == ("BOOLEAN_ONLY" if private else "BASIC"), (path.name, e)
         if any(e["kwargs"]["result_format"] == "BOOLEAN_ONLY" for e in suite["expectations"]):
             assert suite["meta"]["runtime_result_format"] == "BOOLEAN_ONLY"
@@ -264,7 +275,7 @@ def test_suite_mapping():
         by_type.setdefault(e["type"], []).append(e)
     [cols] = by_type["expect_table_columns_to_match_set"]
     assert cols["kwargs"]["exact_match"] is True
-    assert cols["kwargs"]["column_set"] == [col.name for col in c.table().columns]
+    assert cols["kwargs"]["column_set"] == silver_column_names(c.table())
     assert [e["kwargs"]["column"] for e in by_type["expect_column_values_to_be_unique"]] == ["incident_id"]
     assert by_type["expect_column_values_to_be_unique"][0]["meta"]["severity"] == "warn"
     # the array<struct> column's mobile rule stays in Spark
@@ -276,8 +287,12 @@ def test_suite_mapping():
     assert "required_columns" in spark and "not_future" in spark and "grid_code" in spark
 
     hotline = derive.gx_suite(all_contracts()["hotline_12345"], "tickets")
-    [mobile] = [e for e in hotline["expectations"] if e["type"] == "expect_column_values_to_match_regex"]
-    assert mobile["kwargs"] == {"column": "caller_mobile", "regex": r"^1[3-9]\d{9}$", "result_format": "BOOLEAN_ONLY"}
+    # the mobile is a keyed token in silver: its format rule ran on the clear value in Spark
+    assert not [e for e in hotline["expectations"] if e["type"] == "expect_column_values_to_match_regex"]
+    assert "caller_mobile" in {r["rule"]: r["columns"] for r in hotline["meta"]["row_rules_in_spark"]}["mobile"]
+    [colset] = [e for e in hotline["expectations"] if e["type"] == "expect_table_columns_to_match_set"]
+    assert "caller_mobile_token" in colset["kwargs"]["column_set"]
+    assert "caller_mobile" not in colset["kwargs"]["column_set"]
     between = [e for e in derive.gx_suite(all_contracts()["disputes"], "disputes")["expectations"]
                if e["type"] == "expect_column_values_to_be_between"]
     assert between[0]["kwargs"] == {"column": "level", "min_value": 1, "max_value": 4, "result_format": "BASIC"}
@@ -340,6 +355,7 @@ NOW = dt.datetime(2025, 3, 1, 9, 30)
 POST = {"post_id": "P1", "platform": "微博", "topic": "停车", "sentiment": "负面", "sentiment_score": -0.4,
         "district_name": "江岸区", "street_name": "大智街", "reach": 1200, "author_hash": "ab12",
         "published_at": NOW, "collected_at": NOW}
+LINEAGE = {"_extra": None, "_delivery_id": "d1", "_source_file": "f", "_line": 2, "_ingested_at": NOW}
 
 
 def _failed(result) -> list[tuple[str, str]]:
@@ -350,9 +366,9 @@ def _failed(result) -> list[tuple[str, str]]:
 def test_gx_validates_a_good_row_and_fails_a_bad_in_set_row(gx, gx_batch):
     data = json.loads((ROOT / derive.SUITES_DIR / "public_opinion.posts.json").read_text("utf-8"))
     suite = _gx_suite(gx, data)
-    good = gx_batch(suite, [POST], data["meta"]["runtime_result_format"])
+    good = gx_batch(suite, [POST | LINEAGE], data["meta"]["runtime_result_format"])
     assert good.success, _failed(good)
-    bad = gx_batch(suite, [POST, {**POST, "post_id": "P2", "platform": "推特"}], "SUMMARY")
+    bad = gx_batch(suite, [POST | LINEAGE, {**POST, **LINEAGE, "post_id": "P2", "platform": "推特"}], "SUMMARY")
     assert not bad.success
     assert _failed(bad) == [("expect_column_values_to_be_in_set", "platform")]
 
@@ -361,9 +377,9 @@ def test_gx_results_of_private_columns_hold_no_raw_values(gx, gx_batch):
     data = json.loads((ROOT / derive.SUITES_DIR / "civil_affairs_assistance.assistance_payments.json")
                       .read_text("utf-8"))
     suite = _gx_suite(gx, data)
-    row = {"payment_id": "F1", "id_number": "tok_1", "name": "tok_2", "assistance_type": "临时救助",
+    row = {"payment_id": "F1", "id_number_token": "tok_1", "assistance_type": "临时救助",
            "amount": Decimal("800.00"), "period": "2025-02", "pay_date": dt.date(2025, 2, 28),
-           "community_code": "420102001001"}
+           "community_code": "420102001001", **LINEAGE}
     good = gx_batch(suite, [row], data["meta"]["runtime_result_format"])
     assert good.success, _failed(good)
     secret = "秘密救助类别"
