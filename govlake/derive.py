@@ -157,7 +157,7 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
             "feed": contract.feed,
             "table": table.name,
             "contract_version": contract.version,
-            "validates": f"{SILVER_SCHEMA}.{contract.feed}.{table.name} (silver names: IDs/mobiles as tokens, names absent)",
+            "validates": f"{SILVER_SCHEMA}.{table.name} batch (IDs/mobiles as keyed tokens, names absent)",
             # GX 1.x lets the run-time result_format (batch.validate / Checkpoint, default SUMMARY) override
             # the per-expectation one: a suite touching personal columns must be run with this result_format.
             "runtime_result_format": "BOOLEAN_ONLY" if private else "SUMMARY",
