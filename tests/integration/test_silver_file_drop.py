@@ -18,7 +18,7 @@ from govlake.identity import is_valid_id, is_valid_mobile, normalize_id
 from govlake.platform.services import secret
 from govlake.settings import load_settings
 from spark_jobs.jobs.bronze_file_drop import land_file_drop
-from spark_jobs.jobs.silver_file_drop import run_silver
+from spark_jobs.jobs.silver import run_silver
 
 FEEDS = ["disputes", "hotline_12345", "civil_affairs_assistance", "health_events"]
 QUARANTINE_KINDS = {  # defect kind → the rule that must catch it

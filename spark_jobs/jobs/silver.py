@@ -1,4 +1,4 @@
-"""Bronze → silver for file-drop feeds: `python -m spark_jobs.jobs.silver_file_drop --feed F --reference CSV`.
+"""Bronze → silver for file-drop feeds: `python -m spark_jobs.jobs.silver --feed F --reference CSV`.
 
 Per landed delivery not yet processed: parse by the contract (by the delivery's own header),
 standardise, apply the row rules, quarantine failing rows with rule and reason, deduplicate by
