@@ -203,6 +203,118 @@ def info() -> None:
     console.print("Stop           make down   (reset everything: make reset)")
 
 
+def _summary_table(summaries) -> Table:
+    t = Table(title="ingestion summary (rows in = accepted + quarantined + duplicate)")
+    for col in ("feed", "mode", "deliveries", "skipped", "rows read", "accepted", "quarantined", "duplicate",
+                "rejected/blocked", "bronze s", "silver s"):
+        t.add_column(col, justify="left" if col in ("feed", "mode") else "right")
+    for s in summaries:
+        t.add_row(s.feed, s.mode, str(s.deliveries), str(s.skipped), f"{s.rows_read:,}", f"{s.accepted:,}",
+                  f"{s.quarantined:,}", f"{s.duplicate:,}", f"{s.rejected}/{s.blocked}", f"{s.bronze_s:.1f}",
+                  f"{s.silver_s:.1f}")
+    return t
+
+
+@app.command()
+def run(
+    landing: Path = typer.Option(None, help="landing zone of the file drops (default: the generated one)"),
+    start: str = typer.Option(..., help="first delivery day, YYYY-MM-DD"),
+    days: int = typer.Option(1, help="number of days"),
+    feed: list[str] = typer.Option(None, help="only these feeds (repeatable); default all"),
+) -> None:
+    """Ingest every feed for those days into bronze and silver, with a per-feed summary."""
+    import datetime as dt
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from govlake.pipeline import PipelineError
+    from govlake.pipeline import run as run_pipeline
+    from spark_jobs.jobs.silver import AccountingError
+
+    s = load_settings()
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(ValueError(f"--start {start!r} is not a date (YYYY-MM-DD)"))
+    landing = (landing or s.feeds_out_dir / "landing").resolve()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
+            summaries = run_pipeline(s, landing, first, days, feed or None, echo=console.print, progress=progress)
+    except (*USER_ERRORS, PipelineError, AccountingError) as e:
+        _fail(e)
+    console.print(_summary_table(summaries))
+    for sm in summaries:
+        for note in sm.notes[:3]:
+            console.print(f"  {sm.feed}: {note}")
+
+
+@app.command()
+def replay(
+    delivery: str = typer.Option(None, help="re-process this landed delivery id into silver"),
+    file: Path = typer.Option(None, help="a corrected file to deliver again (file-drop feeds)"),
+    feed: str = typer.Option(None, help="the feed of --file"),
+    date: str = typer.Option(None, help="the delivery day of --file, YYYY-MM-DD"),
+    landing: Path = typer.Option(None, help="landing zone (default: the generated one)"),
+) -> None:
+    """Replay into silver: an existing delivery again, or a corrected re-delivery (accounted like any)."""
+    import datetime as dt
+
+    from govlake import pipeline
+
+    s = load_settings()
+    try:
+        if delivery:
+            for a in pipeline.replay_delivery(s, delivery, echo=console.print):
+                console.print(f"{a.table}: {a.status}")
+        elif file and feed and date:
+            landing = (landing or s.feeds_out_dir / "landing").resolve()
+            day = dt.date.fromisoformat(date)
+            target = pipeline.redeliver(s, feed, file, day, landing)
+            console.print(f"re-delivered as {target}")
+            summaries = pipeline.run(s, landing, day, 1, [feed], echo=console.print)
+            console.print(_summary_table(summaries))
+        else:
+            _fail(ValueError("give --delivery ID, or --file F --feed FEED --date YYYY-MM-DD"))
+    except (*USER_ERRORS, pipeline.PipelineError, ValueError) as e:
+        _fail(e)
+
+
+report_app = typer.Typer(no_args_is_help=True, help="Reports for department data stewards")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("quality")
+def report_quality(
+    department: str | None = typer.Option(None, help="department (Chinese or English name) or a feed; default all"),
+    since: str | None = typer.Option(None, help="first delivery day YYYY-MM-DD (default: 30 days to the last)"),
+    until: str | None = typer.Option(None, help="last delivery day YYYY-MM-DD (default: the last delivered)"),
+    out: Path | None = typer.Option(None, help="output folder (default: .state/reports/quality)"),
+    gx_docs: bool = typer.Option(True, help="also build GX Data Docs from ops.quality_results"),
+) -> None:
+    """Per-department data quality pages (self-contained HTML, masked samples) read through Trino."""
+    import datetime as dt
+
+    from trino.exceptions import Error as TrinoError
+    from trino.exceptions import HttpError
+
+    from govlake.report import write_quality_reports
+
+    s = load_settings()
+    try:
+        first, last = (dt.date.fromisoformat(x) if x else None for x in (since, until))
+    except ValueError as e:
+        _fail(ValueError(f"--since/--until must be dates YYYY-MM-DD: {e}"))
+    target = (out or s.state_dir / "reports" / "quality").resolve()
+    try:
+        written = write_quality_reports(s, target, department, first, last, gx_docs, console.print)
+    except (ValueError, TrinoError, HttpError, OSError, *USER_ERRORS) as e:
+        _fail(e)
+    for p in written.files:
+        console.print(f"wrote {p}")
+
+
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())
 

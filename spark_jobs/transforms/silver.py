@@ -65,10 +65,12 @@ def parse_records(bronze: DataFrame, table: Table, fmt: str, header: list[str] |
                          *[F.col(c) for c in ["_delivery_id", "_source_file", "_line", "_record", "_ingested_at"]])
 
 
-def dedupe(df: DataFrame, table: Table) -> tuple[DataFrame, DataFrame]:
-    """(one row per key — the latest update, then the last line — , the other rows as duplicates)."""
+def dedupe(df: DataFrame, table: Table, within: tuple[str, ...] = ()) -> tuple[DataFrame, DataFrame]:
+    """(one row per key — the latest update, then the last line — , the other rows as duplicates).
+
+    ``within``: columns that scope the key (a full snapshot's date: each day's snapshot keeps its row)."""
     order = [F.col(table.update_column).desc_nulls_last()] if table.update_column else []
-    w = Window.partitionBy(*table.primary_key).orderBy(*order, F.col("_line").desc())
+    w = Window.partitionBy(*table.primary_key, *within).orderBy(*order, F.col("_line").desc())
     ranked = df.withColumn("_rank", F.row_number().over(w))
     return ranked.where("_rank = 1").drop("_rank"), ranked.where("_rank > 1").drop("_rank")
 

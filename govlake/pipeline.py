@@ -1,0 +1,181 @@
+"""Run ingestion for a range of days: every feed into bronze (per delivery mode), then silver.
+
+``govlake run`` and ``govlake replay`` use this module; Airflow calls the same job entry points
+(``spark_jobs/jobs/*``) one task per feed. One Spark session serves the whole run: the per-job
+JVM start (~10 s) would otherwise dominate a small city.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govlake.contracts import all_contracts, contract
+from govlake.settings import Settings
+
+
+class PipelineError(RuntimeError):
+    """A run that cannot start or finish; the message says what to do."""
+
+
+@dataclass
+class FeedSummary:
+    feed: str
+    mode: str
+    deliveries: int = 0
+    skipped: int = 0
+    rows_read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    blocked: int = 0
+    bronze_s: float = 0.0
+    silver_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def days(start: dt.date, n: int) -> list[dt.date]:
+    if n < 1:
+        raise PipelineError("--days must be at least 1")
+    return [start + dt.timedelta(days=i) for i in range(n)]
+
+
+def reference_csv(settings: Settings, landing: Path | None) -> Path:
+    """The division code table the code rules check against: beside the landing zone when the
+    generator wrote one there, otherwise the configured divisions file."""
+    if landing is not None:
+        beside = landing.parent / "reference" / "divisions.csv"
+        if beside.is_file():
+            return beside
+    generated = settings.feeds_out_dir / "reference" / "divisions.csv"
+    if generated.is_file():
+        return generated
+    expected = landing.parent / "reference" / "divisions.csv" if landing else generated
+    raise PipelineError(f"no division code table: expected {expected} (run `govlake generate` first)")
+
+
+def quiet(_msg: str) -> None:
+    pass
+
+
+def land(spark, settings: Settings, feed: str, day: dt.date, landing: Path | None, echo) -> tuple[int, int, int]:
+    """One feed, one day into bronze → (deliveries landed, skipped, rows read)."""
+    mode = contract(feed).delivery.mode
+    if mode == "file_drop":
+        from spark_jobs.jobs.bronze_file_drop import land_file_drop
+
+        if landing is None:
+            raise PipelineError(f"{feed} is a file drop: give --landing")
+        res = land_file_drop(spark, settings, feed, landing, day, echo=echo)
+    elif mode == "http_cursor":
+        from spark_jobs.jobs.bronze_http_cursor import land_cursor_pull
+
+        res = land_cursor_pull(spark, settings, feed, day, echo=echo)
+    elif mode == "db_watermark":
+        from spark_jobs.jobs.bronze_db_watermark import land_watermark_pull
+
+        res = land_watermark_pull(spark, settings, feed, day, echo=echo)
+    else:  # pragma: no cover - the contract model allows only these
+        raise PipelineError(f"{feed}: unknown delivery mode {mode}")
+    landed = [r for r in res if r.status == "landed"]
+    return len(landed), len(res) - len(landed), sum(r.rows for r in landed)
+
+
+def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, feeds: list[str] | None = None,
+        echo: Callable[[str], None] = print, progress=None, spark=None) -> list[FeedSummary]:
+    """Bronze for every (feed, day), then silver per feed; returns a summary per feed."""
+    from spark_jobs.jobs.silver import run_silver
+
+    known = all_contracts()
+    feeds = feeds or sorted(known)
+    unknown = [f for f in feeds if f not in known]
+    if unknown:
+        raise PipelineError(f"unknown feed(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if landing is not None and not landing.is_dir():
+        raise PipelineError(f"landing zone {landing} does not exist (run `govlake generate` first)")
+    ref = reference_csv(settings, landing)
+    the_days = days(start, n_days)
+    own = spark is None
+    if own:
+        from govlake.spark import build_spark
+
+        spark = build_spark(settings, "govlake-run")
+    summaries = {f: FeedSummary(f, known[f].delivery.mode) for f in feeds}
+    try:
+        task = progress.add_task("bronze", total=len(feeds) * len(the_days)) if progress else None
+        for feed in feeds:
+            s = summaries[feed]
+            t0 = time.perf_counter()
+            for day in the_days:
+                if progress:
+                    progress.update(task, description=f"bronze {feed} {day}")
+                landed, skipped, rows = land(spark, settings, feed, day, landing, quiet)
+                s.deliveries += landed
+                s.skipped += skipped
+                s.rows_read += rows
+                if progress:
+                    progress.advance(task)
+            s.bronze_s = time.perf_counter() - t0
+            echo(f"bronze {feed}: {s.deliveries} deliveries landed ({s.rows_read} records), {s.skipped} skipped "
+                 f"[{s.bronze_s:.1f}s]")
+        task = progress.add_task("silver", total=len(feeds)) if progress else None
+        for feed in feeds:
+            s = summaries[feed]
+            if progress:
+                progress.update(task, description=f"silver {feed}")
+            t0 = time.perf_counter()
+            for a in run_silver(spark, settings, feed, ref, echo=quiet):
+                s.accepted += a.accepted
+                s.quarantined += a.quarantined
+                s.duplicate += a.duplicate
+                s.rejected += a.status == "rejected"
+                s.blocked += a.status == "blocked"
+                if a.reason and a.reason not in s.notes:
+                    s.notes.append(a.reason)
+            s.silver_s = time.perf_counter() - t0
+            echo(f"silver {feed}: accepted {s.accepted}, quarantined {s.quarantined}, duplicate {s.duplicate}"
+                 + (f", {s.rejected} rejected" if s.rejected else "") + (f", {s.blocked} blocked" if s.blocked else "")
+                 + f" [{s.silver_s:.1f}s]")
+            if progress:
+                progress.advance(task)
+    finally:
+        if own:
+            spark.stop()
+    return [summaries[f] for f in feeds]
+
+
+def replay_delivery(settings: Settings, delivery_id: str, echo=print, spark=None):
+    """Process one landed delivery into silver again (a steward asked for it, or a rule changed)."""
+    from spark_jobs.jobs.silver import replay
+
+    own = spark is None
+    if own:
+        from govlake.spark import build_spark
+
+        spark = build_spark(settings, "govlake-replay")
+    try:
+        return replay(spark, settings, delivery_id, reference_csv(settings, None), echo=echo)
+    finally:
+        if own:
+            spark.stop()
+
+
+def redeliver(settings: Settings, feed: str, file: Path, day: dt.date, landing: Path) -> Path:
+    """A corrected re-delivery: put the file into the landing zone as a delivery of its own (a new
+    name; the original stays as it came) so the normal run lands and accounts it."""
+    c = contract(feed)
+    if c.delivery.mode != "file_drop":
+        raise PipelineError(f"{feed} is pulled ({c.delivery.mode}); re-deliveries apply to file drops")
+    if not file.is_file():
+        raise PipelineError(f"{file} is not a file")
+    folder = landing / feed / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 1 + sum(1 for p in folder.iterdir() if ".redelivery-" in p.name)
+    target = folder / f"{file.stem}.redelivery-{n}{file.suffix}"
+    shutil.copyfile(file, target)
+    return target

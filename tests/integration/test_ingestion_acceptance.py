@@ -1,0 +1,291 @@
+"""Issue 4 acceptance on the real platform: a generated 7-day SF0.01 city with default defects goes
+through `govlake run` (bronze for the three delivery modes, silver, the quality gate) in private
+schemas, a private urban-management database and a private police API; then every defect of the
+ground-truth sidecar is looked up where it must have ended."""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import threading
+import uuid
+from collections import Counter, defaultdict
+
+import pytest
+from pyspark.sql import functions as F
+
+from govlake import pipeline, trino_client
+from govlake.checksum import spark_checksum
+from govlake.contracts import all_contracts, contract
+from govlake.generator import GenerateOptions, generate
+from govlake.identity import is_valid_id, is_valid_mobile, normalize_id
+from govlake.platform.services import secret
+from govlake.settings import load_settings
+
+START, DAYS = dt.date(2026, 1, 1), 7
+QUARANTINED = {  # defect kind → the rule that must catch it
+    "id_bad_check_char": "resident_id", "impossible_birth_date": "resident_id", "malformed_mobile": "mobile",
+    "unknown_grid_code": "grid_code", "function_zone_code": "grid_code", "missing_required": "required",
+    "future_timestamp": "not_future", "lifecycle_out_of_order": "lifecycle_order",
+}
+REPAIRED = {"id_15_digit", "id_fullwidth", "id_lowercase_x"}
+FILE_LEVEL = {"duplicate_file", "truncated_file", "invalid_gbk_bytes", "schema_drift_added_column",
+              "schema_drift_renamed_column"}
+PASS_THROUGH = {"exact_duplicate", "late_arrival", "contradiction_dead_but_active", "contradiction_paid_after_death",
+                "contradiction_community_mismatch", "contradiction_mobile_mismatch"}
+ALL_KINDS = sorted(set(QUARANTINED) | REPAIRED | FILE_LEVEL | PASS_THROUGH)
+
+
+@pytest.fixture(scope="module")
+def world(spark, tmp_path_factory):
+    from govlake.feeds import urban_db
+    from govlake.feeds.police_api import make_server
+    from govlake.platform.services import Postgres
+
+    prefix = f"acc{uuid.uuid4().hex[:6]}_"
+    saved = {k: os.environ.get(k) for k in ("GOVLAKE_WAREHOUSE__PREFIX", "GOVLAKE_FEEDS__URBAN_DB",
+                                            "GOVLAKE_FEEDS__POLICE_API_PORT")}
+    out = tmp_path_factory.mktemp("city")
+    generate(GenerateOptions(sf=0.01, days=DAYS, start=START, defects="default", seed=7, out=out))
+    os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = prefix
+    os.environ["GOVLAKE_FEEDS__URBAN_DB"] = f"{prefix}urban"
+    s = load_settings()
+    server = make_server(out / "police_api" / "incidents.jsonl", port=0, token=secret(s, "police_api_token"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    os.environ["GOVLAKE_FEEDS__POLICE_API_PORT"] = str(server.server_address[1])
+    s = load_settings()
+    urban_db.load_all(s, out)
+    for layer in s.warehouse.schemas:
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {s.schema(layer)} LOCATION '{s.schema_location(s.schema(layer))}'")
+    summaries = pipeline.run(s, out / "landing", START, DAYS, spark=spark, echo=print)
+    yield s, out, summaries
+    server.shutdown()
+    for layer in s.warehouse.schemas:
+        spark.sql(f"DROP SCHEMA IF EXISTS {s.schema(layer)} CASCADE")
+    Postgres(s).psql(f'DROP DATABASE IF EXISTS "{prefix}urban" WITH (FORCE)')
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _truth(out):
+    return [json.loads(x) for x in (out / "ground_truth" / "defects.jsonl").read_text().splitlines()]
+
+
+def _table(s, layer, name):
+    return f"{s.schema(layer)}.{name}"
+
+
+def test_the_run_covers_every_feed_and_mode(world):
+    _, _, summaries = world
+    by = {x.feed: x for x in summaries}
+    assert set(by) == set(all_contracts())
+    assert {x.mode for x in summaries} == {"file_drop", "http_cursor", "db_watermark"}
+    for x in summaries:
+        assert x.deliveries >= 1 and x.rows_read > 0 and x.accepted > 0, x
+    assert by["police_incidents"].deliveries == DAYS and by["urban_cases"].deliveries == DAYS
+
+
+def test_accounting_identity_holds_for_every_delivery(spark, world):
+    s, _, _ = world
+    rows = spark.table(_table(s, "ops", "deliveries")).where("status = 'landed'").collect()
+    assert len(rows) > 9 * DAYS
+    for r in rows:
+        assert r.silver_status in ("processed", "rejected", "blocked"), r
+        assert r.rows_read == r.rows_accepted + r.rows_quarantined + r.rows_duplicate, r
+    bronze = {}
+    for feed in all_contracts():
+        for r in spark.table(_table(s, "bronze", feed)).groupBy("_delivery_id").count().collect():
+            bronze[r["_delivery_id"]] = r["count"]
+    assert {r.delivery_id: r.rows_read for r in rows} == bronze  # nothing landed that is not accounted
+
+
+def _silver_tokens(spark, s, feed, key):
+    cols = []
+    for t in contract(feed).tables:
+        df = spark.table(_table(s, "silver", t.name))
+        cols += [df.select(F.col(c).alias("t")) for c in df.columns if c.endswith("id_number_token")
+                 or c in ("party_a_id_token", "party_b_id_token", "caller_id_number_token")]
+        if "persons" in df.columns:
+            cols.append(df.select(F.explode("persons").alias("p")).select(F.col("p.person_token").alias("t")))
+    tokens = set()
+    for c in cols:
+        tokens |= {r.t for r in c.distinct().collect()}
+    return tokens
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_each_defect_kind_is_quarantined_repaired_or_counted(spark, world, kind):
+    s, out, _ = world
+    truth = [t for t in _truth(out) if t["kind"] == kind]
+    if not truth:
+        pytest.skip(f"this city (seed 7) has no {kind}")  # the kinds present are asserted below
+    late = {(t["feed"], t["record_key"]) for t in _truth(out) if t["kind"] == "late_arrival"}
+    key = secret(s, "person_token_key", 32).encode()
+    checked = 0
+    if kind in QUARANTINED:
+        q = defaultdict(list)
+        for feed in {t["feed"] for t in truth}:
+            for r in spark.table(_table(s, "quarantine", feed)).collect():
+                q[r.source_file].append(r)
+        for t in truth:
+            if (t["feed"], t.get("record_key")) in late:
+                continue  # moved to a later delivery than the sidecar names
+            source = t["delivery"].removeprefix("landing/")
+            if t["feed"] == "urban_cases":
+                hits = [r for rows in q.values() for r in rows if t["delivered_key"] in (r.record or "")]
+            else:
+                hits = [r for r in q.get(source, []) if (t.get("delivered_key") or t["record_key"]) in (r.record or "")]
+            if not hits and t["feed"] == "civil_affairs_residents" and t["kind"] == "future_timestamp":
+                continue
+            assert hits, (kind, t)
+            rules = {v["rule"] for r in hits for v in json.loads(r.violations or "[]")} | {r.rule for r in hits}
+            expected = QUARANTINED[kind]
+            if expected == "grid_code" and t.get("column") == "community_code":
+                expected = "community_code"
+            assert expected in rules or "parseable" in rules, (t, rules)
+            checked += 1
+    elif kind in REPAIRED:
+        by_feed = defaultdict(list)
+        for t in truth:
+            by_feed[t["feed"]].append(t)
+        for feed, ts in by_feed.items():
+            tokens = _silver_tokens(spark, s, feed, key)
+            for t in ts:
+                assert normalize_id(t["injected"]) == t["original"]
+                expected = hmac.new(key, t["original"].encode(), hashlib.sha256).hexdigest()
+                assert expected in tokens, t
+                checked += 1
+    elif kind == "exact_duplicate":
+        acc = {(r.delivery_id, r.source): r.rows_duplicate
+               for r in spark.table(_table(s, "ops", "deliveries")).where("status = 'landed'").collect()}
+        per_source = Counter(t["delivery"].removeprefix("landing/") for t in truth)
+        for source, n in per_source.items():
+            [dups] = [v for (_, src), v in acc.items() if src == source]
+            assert dups >= n, (source, dups, n)
+            checked += n
+    elif kind == "duplicate_file":
+        ops = {r.source: r for r in spark.table(_table(s, "ops", "deliveries")).collect()}
+        for t in truth:
+            r = ops[t["delivery"].removeprefix("landing/")]
+            assert r.status == "skipped_duplicate" and r.rows_read == 0, r
+            assert ops[t["original"].removeprefix("landing/")].status == "landed"
+            checked += 1
+    elif kind in ("truncated_file", "invalid_gbk_bytes"):
+        for t in truth:
+            source = t["delivery"].removeprefix("landing/")
+            bronze = spark.table(_table(s, "bronze", t["feed"])).where(F.col("_source_file") == source)
+            problem = "unterminated_last_line" if kind == "truncated_file" else "decode_error"
+            damaged = bronze.where(F.col("_problem").startswith(problem)).collect()
+            assert damaged, t
+            if kind == "invalid_gbk_bytes":
+                assert any(r._line == t["line"] and r._raw_b64 for r in damaged), t
+            lines = {r._line for r in damaged}
+            q = spark.table(_table(s, "quarantine", t["feed"])).where(F.col("source_file") == source).collect()
+            assert lines <= {r.line for r in q}, (t, lines)
+            assert all(r.rule == "parseable" or "parseable" in (r.violations or "") for r in q if r.line in lines)
+            checked += 1
+    elif kind == "schema_drift_added_column":
+        for t in truth:
+            extra = (spark.table(_table(s, "silver", contract(t["feed"]).table().name))
+                     .where(F.col("_extra").isNotNull()).collect())
+            assert extra and all(t["column"] in r._extra for r in extra)
+            checked += 1
+    elif kind == "schema_drift_renamed_column":
+        ops = {r.source: r for r in spark.table(_table(s, "ops", "deliveries")).collect()}
+        for t in truth:
+            source = t["delivery"].removeprefix("landing/")
+            r = ops[source]
+            assert r.silver_status == "rejected" and t["column"] in r.silver_reason, r
+            assert r.rows_quarantined == r.rows_read and r.rows_accepted == 0
+            silver = spark.table(_table(s, "silver", contract(t["feed"]).table().name))
+            assert silver.where(F.col("_delivery_id") == r.delivery_id).count() == 0
+            checked += 1
+    elif kind == "late_arrival":
+        for t in truth:
+            c = contract(t["feed"])
+            pk = c.table().primary_key[0]
+            if c.table().column(pk).pii.value == "direct":
+                continue
+            silver = spark.table(_table(s, "silver", c.table().name))
+            assert silver.where(F.col(pk) == t["record_key"]).count() == 1, t
+            checked += 1
+    else:  # cross-department contradictions are valid records: they must reach silver for issue 5
+        for t in truth:
+            tokens = _silver_tokens(spark, s, t["feed"], key)
+            expected = hmac.new(key, t["record_key"].encode(), hashlib.sha256).hexdigest()
+            assert expected in tokens, t
+            checked += 1
+    assert checked, f"no {kind} defect could be checked"
+
+
+def test_the_city_carries_most_defect_kinds(world):
+    _, out, _ = world
+    present = {t["kind"] for t in _truth(out)}
+    assert len(present & set(ALL_KINDS)) >= 15, sorted(present)
+
+
+def test_no_clear_text_id_or_mobile_in_silver_gold_or_ops(spark, world):
+    s, _, _ = world
+    id_like = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+    mobile_like = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
+    scanned = tables = 0
+    for layer in ("silver", "gold", "ops"):
+        for t in spark.catalog.listTables(s.schema(layer)):
+            df = spark.table(f"{s.schema(layer)}.{t.name}")
+            text = [F.col(f"`{f}`").cast("string") for f, typ in df.dtypes
+                    if typ.startswith(("string", "array", "map", "struct"))]
+            if not text:
+                continue
+            tables += 1
+            for row in df.select(F.concat_ws(" ", *text).alias("x")).toLocalIterator():
+                scanned += 1
+                x = row.x or ""
+                assert not [m for m in id_like.findall(x) if is_valid_id(m.upper(), dt.date(2026, 12, 31))], t.name
+                assert not [m for m in mobile_like.findall(x) if is_valid_mobile(m)], t.name
+    assert tables >= 15 and scanned > 10_000, (tables, scanned)
+
+
+def test_every_table_reads_the_same_through_trino(spark, world):
+    s, _, _ = world
+    checked = 0
+    for layer in ("bronze", "silver", "ops", "quarantine"):
+        tables = [t.name for t in spark.catalog.listTables(s.schema(layer))]
+        assert tables, layer
+        for name in tables:
+            n = spark.table(f"{s.schema(layer)}.{name}").count()
+            got = trino_client.query(s, f'SELECT count(*) FROM {s.trino.catalog}.{s.schema(layer)}."{name}"')
+            assert got[0][0] == n, (layer, name)
+            checked += 1
+    assert checked >= 9 + 11 + 4 + 9
+
+
+def _silver_state(spark, s, tables):
+    out = {}
+    for name in tables:
+        df = spark.table(_table(s, "silver", name))
+        out[name] = (df.count(), spark_checksum(df.drop("_ingested_at")))
+    return out
+
+
+def test_replaying_a_delivery_five_times_leaves_silver_identical(spark, world):
+    from spark_jobs.jobs.silver import replay
+
+    s, out, _ = world
+    ops = spark.table(_table(s, "ops", "deliveries")).where("status = 'landed' AND silver_status = 'processed'")
+    picks = [ops.where(F.col("feed") == f).orderBy("delivered_on").first()
+             for f in ("hotline_12345", "civil_affairs_residents", "party_building")]
+    tables = [t.name for p in picks for t in contract(p.feed).tables]
+    before = _silver_state(spark, s, tables)
+    ref = out / "reference" / "divisions.csv"
+    for _ in range(5):
+        for p in picks:
+            for a in replay(spark, s, p.delivery_id, ref, echo=lambda _: None):
+                assert a.rows_in == a.accepted + a.quarantined + a.duplicate
+    assert _silver_state(spark, s, tables) == before
+    acc = spark.table(_table(s, "ops", "silver_accounting")).where(F.col("status") == "replayed")
+    assert acc.where(F.col("delivery_id") == picks[0].delivery_id).count() == 5
