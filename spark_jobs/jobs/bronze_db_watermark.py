@@ -1,4 +1,5 @@
-"""Land a department database table in bronze by an update-time watermark, exactly once per range:
+"""Land a department database table (urban cases) in bronze by an update-time watermark, exactly once per range.
+
 `python -m spark_jobs.jobs.bronze_db_watermark --feed urban_cases --date 2026-01-03` (or `--start D --days N`).
 
 A delivery is one range of the contract's ``watermark_column``: day D is

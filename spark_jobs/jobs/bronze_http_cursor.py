@@ -1,4 +1,5 @@
-"""Land an HTTP cursor API in bronze, exactly once per range:
+"""Land an HTTP cursor API (the police incidents) in bronze, exactly once per range.
+
 `python -m spark_jobs.jobs.bronze_http_cursor --feed police_incidents --date 2026-01-03` (or `--start D --days N`).
 
 A delivery is one *range* of the API's update time: day D (Asia/Shanghai) is
