@@ -160,6 +160,7 @@ class Generator:
     def run(self) -> GenerationResult:
         t0 = time.monotonic()
         o, cfg = self.o, self.cfg
+        clear_outputs(o.out)
         hierarchy = load_divisions(o.divisions_path, seed=o.seed)
         city = build_city(hierarchy, cfg["population"], o.sf, o.start, o.seed, cfg["volumes"]["hotspot_grids"])
         self.city = city
@@ -585,6 +586,19 @@ class Generator:
         st.files += 1
         st.bytes += len(data)
         st.rows += n
+
+
+OUTPUT_DIRS = ("landing", "police_api", "urban_cases_db", "reference", "ground_truth")
+
+
+def clear_outputs(out: Path) -> None:
+    """A new city replaces the previous one: stale dates of a longer earlier run must not mix in.
+    Only the generator's own sub-folders are removed, never ``out`` itself."""
+    import shutil
+
+    for name in OUTPUT_DIRS:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
 
 
 def generate(opts: GenerateOptions, progress: Progress | None = None, cfg: dict | None = None) -> GenerationResult:

@@ -234,3 +234,14 @@ def test_police_api_pages_generated_data_and_returns_updates(clean):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_new_city_replaces_the_previous_one(tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    generate(GenerateOptions(sf=0.001, days=3, seed=3, out=tmp_path))
+    generate(GenerateOptions(sf=0.001, days=1, seed=3, out=tmp_path))
+    dates = {p.name for p in (tmp_path / "landing").glob("*/*") if p.is_dir()}
+    assert dates == {"2026-01-01"}
+    assert [p.name for p in (tmp_path / "urban_cases_db").iterdir()] == ["2026-01-01.jsonl"]
+    assert keep.read_text() == "mine"  # only the generator's own folders are replaced
