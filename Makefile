@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 GOVLAKE := .venv/bin/govlake
 
-.PHONY: help setup up down status smoke demo generate test lint unit reset
+.PHONY: help setup up down status smoke demo generate ingest test lint unit reset
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,15 +24,20 @@ status:  ## each service with port, pid, health and memory
 smoke: up  ## Spark writes Delta, Trino reads it: counts and checksums must match
 	@$(GOVLAKE) smoke
 
-demo: up  ## set up, start, prove the round trip, generate a small city, print where to look
+demo: up  ## set up, start, prove the round trip, generate a small city, ingest it, print where to look
 	@$(GOVLAKE) smoke
 	@$(GOVLAKE) generate --sf 0.01 --days 7
+	@$(GOVLAKE) run --start 2026-01-01 --days 7
+	@$(GOVLAKE) report quality
 	@$(GOVLAKE) status
 	@echo
 	@$(GOVLAKE) info
 
 generate: up  ## generate a synthetic city and its feeds (ARGS="--sf 0.1 --days 30")
 	@$(GOVLAKE) generate $(or $(ARGS),--sf 0.01 --days 7)
+
+ingest: up  ## bronze + silver for the generated city (ARGS="--start 2026-01-01 --days 7")
+	@$(GOVLAKE) run $(or $(ARGS),--start 2026-01-01 --days 7)
 
 lint:  ## ruff
 	@.venv/bin/python -m ruff check .

@@ -63,8 +63,10 @@ def quiet(_msg: str) -> None:
     pass
 
 
-def land(spark, settings: Settings, feed: str, day: dt.date, landing: Path | None, echo) -> tuple[int, int, int]:
-    """One feed, one day into bronze → (deliveries landed, skipped, rows read)."""
+def land(spark, settings: Settings, feed: str, day: list[dt.date], landing: Path | None, echo
+         ) -> tuple[int, int, int]:
+    """One feed, the given days into bronze (one call per feed: the jobs batch their commits)
+    → (deliveries landed, skipped, rows read)."""
     mode = contract(feed).delivery.mode
     if mode == "file_drop":
         from spark_jobs.jobs.bronze_file_drop import land_file_drop
@@ -107,19 +109,15 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
         spark = build_spark(settings, "govlake-run")
     summaries = {f: FeedSummary(f, known[f].delivery.mode) for f in feeds}
     try:
-        task = progress.add_task("bronze", total=len(feeds) * len(the_days)) if progress else None
+        task = progress.add_task("bronze", total=len(feeds)) if progress else None
         for feed in feeds:
             s = summaries[feed]
             t0 = time.perf_counter()
-            for day in the_days:
-                if progress:
-                    progress.update(task, description=f"bronze {feed} {day}")
-                landed, skipped, rows = land(spark, settings, feed, day, landing, quiet)
-                s.deliveries += landed
-                s.skipped += skipped
-                s.rows_read += rows
-                if progress:
-                    progress.advance(task)
+            if progress:
+                progress.update(task, description=f"bronze {feed}")
+            s.deliveries, s.skipped, s.rows_read = land(spark, settings, feed, the_days, landing, quiet)
+            if progress:
+                progress.advance(task)
             s.bronze_s = time.perf_counter() - t0
             echo(f"bronze {feed}: {s.deliveries} deliveries landed ({s.rows_read} records), {s.skipped} skipped "
                  f"[{s.bronze_s:.1f}s]")

@@ -58,10 +58,24 @@ def deliveries_table(settings) -> str:
 
 def record_delivery(spark, table: str, rec: DeliveryRecord) -> None:
     """Append one ``ops.deliveries`` row, idempotently per (delivery id, source)."""
+    record_deliveries(spark, table, [rec])
+
+
+def record_deliveries(spark, table: str, recs: list[DeliveryRecord]) -> None:
+    """Append ``ops.deliveries`` rows in one commit, idempotently per set of (delivery id, source)."""
+    import hashlib
+
     from spark_jobs.io import append_once, ensure_table
 
+    if not recs:
+        return
     ensure_table(spark, table, DELIVERIES_COLUMNS, "every delivery and what happened to it")
     n_silver = len(DELIVERIES_COLUMNS.split(",")) - len(fields(DeliveryRecord))
-    row = (*astuple(rec), *([None] * n_silver))
-    df = spark.createDataFrame([row], spark_ddl(DELIVERIES_COLUMNS))
-    append_once(df, table, app_id=f"ops:{rec.delivery_id}:{rec.source}", version=1)
+    rows = [(*astuple(rec), *([None] * n_silver)) for rec in recs]
+    df = spark.createDataFrame(rows, spark_ddl(DELIVERIES_COLUMNS))
+    if len(recs) == 1:  # the id a single row always had (kept stable for tables written before)
+        app_id = f"ops:{recs[0].delivery_id}:{recs[0].source}"
+    else:
+        app_id = "ops:" + hashlib.sha256("\n".join(sorted(f"{r.delivery_id}:{r.source}" for r in recs))
+                                         .encode()).hexdigest()[:40]
+    append_once(df, table, app_id=app_id, version=1)

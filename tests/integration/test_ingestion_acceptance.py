@@ -7,9 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import re
-import threading
 import uuid
 from collections import Counter, defaultdict
 
@@ -22,7 +20,6 @@ from govlake.contracts import all_contracts, contract
 from govlake.generator import GenerateOptions, generate
 from govlake.identity import is_valid_id, is_valid_mobile, normalize_id
 from govlake.platform.services import secret
-from govlake.settings import load_settings
 
 START, DAYS = dt.date(2026, 1, 1), 7
 QUARANTINED = {  # defect kind → the rule that must catch it
@@ -40,36 +37,13 @@ ALL_KINDS = sorted(set(QUARANTINED) | REPAIRED | FILE_LEVEL | PASS_THROUGH)
 
 @pytest.fixture(scope="module")
 def world(spark, tmp_path_factory):
-    from govlake.feeds import urban_db
-    from govlake.feeds.police_api import make_server
-    from govlake.platform.services import Postgres
+    from govlake.feeds.sandbox import sandbox
 
-    prefix = f"acc{uuid.uuid4().hex[:6]}_"
-    saved = {k: os.environ.get(k) for k in ("GOVLAKE_WAREHOUSE__PREFIX", "GOVLAKE_FEEDS__URBAN_DB",
-                                            "GOVLAKE_FEEDS__POLICE_API_PORT")}
     out = tmp_path_factory.mktemp("city")
     generate(GenerateOptions(sf=0.01, days=DAYS, start=START, defects="default", seed=7, out=out))
-    os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = prefix
-    os.environ["GOVLAKE_FEEDS__URBAN_DB"] = f"{prefix}urban"
-    s = load_settings()
-    server = make_server(out / "police_api" / "incidents.jsonl", port=0, token=secret(s, "police_api_token"))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    os.environ["GOVLAKE_FEEDS__POLICE_API_PORT"] = str(server.server_address[1])
-    s = load_settings()
-    urban_db.load_all(s, out)
-    for layer in s.warehouse.schemas:
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {s.schema(layer)} LOCATION '{s.schema_location(s.schema(layer))}'")
-    summaries = pipeline.run(s, out / "landing", START, DAYS, spark=spark, echo=print)
-    yield s, out, summaries
-    server.shutdown()
-    for layer in s.warehouse.schemas:
-        spark.sql(f"DROP SCHEMA IF EXISTS {s.schema(layer)} CASCADE")
-    Postgres(s).psql(f'DROP DATABASE IF EXISTS "{prefix}urban" WITH (FORCE)')
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with sandbox(spark, out, f"acc{uuid.uuid4().hex[:6]}_") as s:
+        summaries = pipeline.run(s, out / "landing", START, DAYS, spark=spark, echo=print)
+        yield s, out, summaries
 
 
 def _truth(out):
