@@ -246,6 +246,7 @@ def apply_snapshots(spark, c: Contract, table: Table, silver_table: str, rows, d
         rows = rows.unionByName(carried)
     plan = snapshot_diff(current, rows, key, attribute_columns(rows, key, date_col), date_col, sorted(by_date),
                          deliveries=by_date, validate=False)
+    plan.timeline.persist()  # the changes and the SCD2 MERGE share one shuffle by key
     changes_table = f"{silver_table}_changes"
     ensure_table(spark, changes_table, f"`{key}` STRING, change_type STRING, snapshot_date DATE, "
                  "changed_columns ARRAY<STRING>, _delivery_id STRING",
@@ -265,6 +266,7 @@ def apply_snapshots(spark, c: Contract, table: Table, silver_table: str, rows, d
               f"VALUES ({', '.join(f's.`{x}`' for x in cols)})")
     for v in ("_c", "_scd"):
         spark.catalog.dropTempView(v)
+    plan.timeline.unpersist()
 
 
 def write_history(spark, history_table: str, table: Table, rows) -> None:
