@@ -394,7 +394,6 @@ class Sample:
 
 @dataclass
 class Headline:
-    snapshot: bool  # a full-snapshot feed: unchanged rows silver already holds count as duplicates
     deliveries: int
     resends: int
     rejected: int
@@ -427,16 +426,15 @@ class FeedReport:
     @property
     def headline(self) -> Headline:
         t = self.total
-        return Headline(self.contract.delivery.full_snapshot, t.deliveries, t.resends, t.rejected, t.pending, t.failed,
+        return Headline(t.deliveries, t.resends, t.rejected, t.pending, t.failed,
                         t.rows_in, t.accepted_share, t.validity, t.quarantined, self.rules[0] if self.rules else None,
                         t.late, t.timed)
 
     @property
     def share(self) -> tuple[str, float | None]:
-        """The headline share: rows accepted, or for a full snapshot (where most rows are unchanged
-        and so counted as duplicates) rows valid."""
-        h = self.headline
-        return ("valid", h.valid_share) if h.snapshot else ("accepted", h.accepted_share)
+        """The headline share: rows accepted (a full snapshot's unchanged rows are accepted too:
+        silver keeps them as the open SCD2 version)."""
+        return ("accepted", self.headline.accepted_share)
 
 
 def _int(v: Any) -> int:
