@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+from pyspark.sql import functions as F
 
 from govlake.checksum import spark_checksum
 from govlake.generator import GenerateOptions, generate
@@ -62,8 +63,10 @@ def _state(spark, s):
     for layer in ("silver", "quarantine"):
         for t in spark.catalog.listTables(s.schema(layer)):
             df = spark.table(f"{s.schema(layer)}.{t.name}")
-            drop = [c for c in df.columns if c in ("_ingested_at", "quarantined_at")]
-            out[f"{layer}.{t.name}"] = spark_checksum(df.drop(*drop))
+            df = df.drop(*[c for c in df.columns if c in ("_ingested_at", "quarantined_at")])
+            df = df.select(*[F.to_json(F.col(c)).alias(c) if typ.startswith("map") else F.col(c)
+                             for c, typ in df.dtypes])
+            out[f"{layer}.{t.name}"] = spark_checksum(df)
     ops = spark.table(f"{s.schema('ops')}.deliveries")
     out["deliveries"] = sorted(
         (r.delivery_id, r.status, r.rows_read, r.rows_accepted, r.rows_quarantined, r.rows_duplicate, r.silver_status)
