@@ -178,7 +178,9 @@ def apply_row_defects(rows: list[dict], table: Table, inj: Injector, now_text: s
             cands = [c for c in ts_cols + date_cols if row.get(c)]
             col = cands[-1] if cands else None
             if col:
-                new = _shift_text(row[col], days=30)
+                # 30 days after the delivery day: a date of birth shifted by 30 days is still in the past
+                new = (inj.day + dt.timedelta(days=30)).isoformat() if col in date_cols and len(row[col]) == 10 \
+                    else _shift_text(row[col], days=30)
                 inj.note("future_timestamp", key, col, row[col], new)
                 row[col] = new
         if len([c for c in lifecycle if row.get(c)]) >= 2 and inj.hit("lifecycle_out_of_order"):

@@ -194,8 +194,11 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
 
 
 def _create_silver(spark, c: Contract, table: Table, silver_table: str, rows) -> None:
+    from spark_jobs.io import set_aside_interrupted_create
+
     if spark.catalog.tableExists(silver_table):
         return
+    set_aside_interrupted_create(spark, silver_table)
     (rows.limit(0).write.format("delta")
      .option("comment", f"{c.department.zh} {table.name}: typed, valid, deduplicated; timestamps UTC")
      .saveAsTable(silver_table))
