@@ -64,7 +64,7 @@ def _state(spark, s):
         for t in spark.catalog.listTables(s.schema(layer)):
             df = spark.table(f"{s.schema(layer)}.{t.name}")
             df = df.drop(*[c for c in df.columns if c in ("_ingested_at", "quarantined_at")])
-            df = df.select(*[F.to_json(F.col(c)).alias(c) if typ.startswith("map")
+            df = df.select(*[F.to_json(F.col(c)).alias(c) if typ.startswith(("map", "array", "struct"))
                              else F.col(c).cast("string").alias(c) if typ in ("double", "float") else F.col(c)
                              for c, typ in df.dtypes])
             out[f"{layer}.{t.name}"] = spark_checksum(df)

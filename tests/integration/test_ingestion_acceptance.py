@@ -274,7 +274,7 @@ def _silver_state(spark, s, tables):
     out = {}
     for name in tables:
         df = spark.table(_table(s, "silver", name)).drop("_ingested_at")
-        df = df.select(*[F.to_json(F.col(c)).alias(c) if t.startswith("map")
+        df = df.select(*[F.to_json(F.col(c)).alias(c) if t.startswith(("map", "array", "struct"))
                          else F.col(c).cast("string").alias(c) if t in ("double", "float") else F.col(c)
                          for c, t in df.dtypes])
         out[name] = spark_checksum(df)
