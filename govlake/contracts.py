@@ -231,9 +231,22 @@ def token_column(column: Column) -> str | None:
     return ""
 
 
+def hierarchy_columns(table: Table) -> list[str]:
+    """The parent division codes silver adds to a table that names a grid (community, street,
+    district) or only a community (street, district), unless the feed delivers them itself."""
+    names = {c.name for c in table.columns}
+    if "grid_code" in names:
+        wanted = ["community_code", "street_code", "district_code"]
+    elif "community_code" in names:
+        wanted = ["street_code", "district_code"]
+    else:
+        return []
+    return [w for w in wanted if w not in names]
+
+
 def silver_column_names(table: Table) -> list[str]:
     """Column order of ``silver.<table>``: contract columns with direct identifiers tokenised or
-    dropped, then lineage columns."""
+    dropped, the parent division codes, then lineage columns."""
     out = []
     for c in table.columns:
         tok = token_column(c)
@@ -241,7 +254,7 @@ def silver_column_names(table: Table) -> list[str]:
             out.append(c.name)
         elif tok:
             out.append(tok)
-    return [*out, "_extra", "_delivery_id", "_source_file", "_line", "_ingested_at"]
+    return [*out, *hierarchy_columns(table), "_extra", "_delivery_id", "_source_file", "_line", "_ingested_at"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
 
     from spark_jobs.io import ensure_table
     from spark_jobs.transforms.contract_rules import evaluate_rules, missing_columns, parse_typed, split
+    from spark_jobs.transforms.hierarchy import add_hierarchy
     from spark_jobs.transforms.silver import dedupe, malformed_violation, parse_records, pseudonymise, standardise
 
     sch = settings.schema
@@ -109,6 +110,7 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
     typed = typed.withColumn("_as_of", as_of[F.col("_delivery_id")])
     checked = malformed_violation(evaluate_rules(typed, c, table, F.col("_as_of"), reference)).drop("_as_of").cache()
     ok, bad = split(checked)
+    ok = add_hierarchy(ok, table, reference)
     first = F.col("_violations")[0]
     quarantine(bad, first["rule"], first["column"], first["reason"], F.to_json(F.col("_violations")))
     kept, dups = dedupe(ok, table, ("snapshot_date",) if c.delivery.full_snapshot else ())
@@ -171,12 +173,21 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
                       f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join('s.' + x for x in cols)})")
             spark.catalog.dropTempView("_s")
             matched.unpersist()
+    # schema drift: columns outside the contract are kept in _extra and named in the accounting
+    drift: dict[str, set[str]] = {}
+    for r in (ok.where(F.col("_extra").isNotNull())
+              .select("_delivery_id", F.explode(F.map_keys("_extra")).alias("k")).distinct().collect()):
+        drift.setdefault(r["_delivery_id"], set()).add(r["k"])
     results = []
     for d in deliveries:
         n = counts[d.delivery_id]
+        added = drift.get(d.delivery_id)
+        reason = blocked.get(d.delivery_id) or (
+            f"schema drift: column(s) {', '.join(sorted(added))} not in contract v{c.version}, kept in _extra"
+            if added else None)
         acc = Accounted(table.name, d.source, rows_in.get(d.delivery_id, 0), n["accepted"], n["bad"] + n["gated"],
                         n["dup"] + n["stale"], "blocked" if d.delivery_id in blocked else "processed",
-                        blocked.get(d.delivery_id), d.delivery_id)
+                        reason, d.delivery_id)
         if acc.rows_in != acc.accepted + acc.quarantined + acc.duplicate:
             raise AccountingError(f"{d.source}: {acc.rows_in} in != {acc.accepted} accepted + {acc.quarantined} "
                                   f"quarantined + {acc.duplicate} duplicate")
@@ -344,7 +355,7 @@ def run_silver(spark, settings, feed: str, reference_csv: Path, echo=print) -> l
             .where(F.col("feed") == feed).select("delivery_id", "table_name").collect()}
     todo = (spark.table(f"{settings.schema('ops')}.deliveries").where((F.col("feed") == feed)
             & (F.col("status") == "landed")).orderBy("delivered_on", "source").collect())
-    reference = spark.read.option("header", True).csv(str(reference_csv)).select("level", "code").cache()
+    reference = spark.read.option("header", True).csv(str(reference_csv)).select("level", "code", "parent_code").cache()
     gate = quality_gate()
     results = []
     for table in c.tables:
@@ -378,7 +389,7 @@ def replay(spark, settings, delivery_id: str, reference_csv: Path, echo=print) -
     d = found[0]
     c = contract(d.feed)
     key = secret(settings, "person_token_key", 32).encode()
-    reference = spark.read.option("header", True).csv(str(reference_csv)).select("level", "code").cache()
+    reference = spark.read.option("header", True).csv(str(reference_csv)).select("level", "code", "parent_code").cache()
     accounting = _accounting_table(spark, settings)
     n = spark.table(accounting).where(F.col("delivery_id") == delivery_id).count()
     results = []

@@ -379,7 +379,7 @@ def test_gx_results_of_private_columns_hold_no_raw_values(gx, gx_batch):
     suite = _gx_suite(gx, data)
     row = {"payment_id": "F1", "id_number_token": "tok_1", "assistance_type": "临时救助",
            "amount": Decimal("800.00"), "period": "2025-02", "pay_date": dt.date(2025, 2, 28),
-           "community_code": "420102001001", **LINEAGE}
+           "community_code": "420102001001", "street_code": "420102001", "district_code": "420102", **LINEAGE}
     good = gx_batch(suite, [row], data["meta"]["runtime_result_format"])
     assert good.success, _failed(good)
     secret = "秘密救助类别"

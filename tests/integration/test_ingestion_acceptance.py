@@ -200,6 +200,9 @@ def test_each_defect_kind_is_quarantined_repaired_or_counted(spark, world, kind)
             extra = (spark.table(_table(s, "silver", contract(t["feed"]).table().name))
                      .where(F.col("_extra").isNotNull()).collect())
             assert extra and all(t["column"] in r._extra for r in extra)
+            ops = spark.table(_table(s, "ops", "deliveries")).where(F.col("source") == t["delivery"].removeprefix(
+                "landing/")).first()
+            assert ops.silver_status == "processed" and t["column"] in ops.silver_reason, ops
             checked += 1
     elif kind == "schema_drift_renamed_column":
         ops = {r.source: r for r in spark.table(_table(s, "ops", "deliveries")).collect()}
