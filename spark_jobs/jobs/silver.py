@@ -146,6 +146,7 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
         def write():
             applied = [d for d in deliveries if d.delivery_id not in blocked]
             apply_snapshots(spark, c, table, silver_table, silver_rows, applied, bad, key)
+            silver_rows.unpersist()
     else:
         _create_silver(spark, c, table, silver_table, silver_rows)
         keys = [k if k in silver_rows.columns else f"{k}_token" for k in table.primary_key]
@@ -370,6 +371,7 @@ def run_silver(spark, settings, feed: str, reference_csv: Path, echo=print) -> l
             results.extend(accs)
     if results:
         update_deliveries(spark, settings, feed, sorted({a.delivery_id for a in results}))
+    reference.unpersist()
     return results
 
 
@@ -401,6 +403,7 @@ def replay(spark, settings, delivery_id: str, reference_csv: Path, echo=print) -
         _account(spark, settings, d.feed, accs, f"silver-replay:{table.name}:{delivery_id}:{n}", echo)
         results.extend(accs)
     update_deliveries(spark, settings, d.feed, [delivery_id])
+    reference.unpersist()
     return results
 
 

@@ -289,6 +289,7 @@ def test_replaying_a_delivery_five_times_leaves_silver_identical(spark, world):
     from spark_jobs.jobs.silver import replay
 
     s, out, _ = world
+    spark.catalog.clearCache()  # the session is shared by every integration module
     ops = spark.table(_table(s, "ops", "deliveries")).where("status = 'landed' AND silver_status = 'processed'")
     picks = [ops.where(F.col("feed") == f).orderBy("delivered_on").first()
              for f in ("hotline_12345", "civil_affairs_residents", "party_building")]
