@@ -17,14 +17,18 @@ def settings():
 
 @pytest.fixture(scope="session")
 def spark():
-    """One local Spark session for the whole run (Delta + the shared metastore, lazily contacted)."""
+    """One local Spark session for the whole run (Delta + the shared metastore, lazily contacted).
+
+    Driver memory is the platform's own setting (4g locally): the acceptance world (a week of a small
+    city, 70k residents a day) ran out of broadcast memory at 2g once the whole suite shared the session.
+    """
     from govlake.settings import load_settings
     from govlake.spark import build_spark
 
     s = build_spark(
         load_settings(),
         "govlake-tests",
-        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2", "spark.driver.memory": "2g"},
+        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2"},
     )
     yield s
     s.stop()
