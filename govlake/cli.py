@@ -281,6 +281,22 @@ def replay(
         _fail(e)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dbt(ctx: typer.Context) -> None:
+    """Run dbt on the theme library with the platform's settings: `govlake dbt build`, `govlake dbt test -s x`."""
+    from govlake.dbt import DbtError, run_dbt
+
+    s = load_settings()
+    try:
+        res = run_dbt(s, list(ctx.args))
+    except DbtError as e:
+        _fail(e)
+    if not res.ok:
+        for f in res.failures():
+            console.print(f"[red]{f['status']}[/] {f['resource_type']} {f['name']}: {f['message']}")
+        raise typer.Exit(1)
+
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports for department data stewards")
 app.add_typer(report_app, name="report")
 

@@ -40,7 +40,9 @@ SUITES_DIR = Path("expectations/suites")
 SOURCES_PATH = Path("dbt_project/models/staging/_sources.yml")
 
 MOBILE_REGEX = r"^1[3-9]\d{9}$"
+# dbt resolves the silver schema from a var so a sandbox (tests) can point it at a prefixed schema.
 SILVER_SCHEMA = "silver"
+DBT_SILVER_SCHEMA = "{{ var('silver_schema', 'silver') }}"
 LOADED_AT_FIELD = "_ingested_at"
 
 # Rules Great Expectations cannot express on a silver batch: the Spark row rules enforce them.
@@ -176,14 +178,15 @@ def gx_suite(contract: Contract, table: Table | str) -> dict[str, Any]:
 TOKEN_NOTE = " (HMAC-SHA256 token of the normalised value / 规范化值的 HMAC-SHA256 令牌)"
 
 
-def _dbt_column(table: Table, c: Column) -> dict[str, Any]:
+def _dbt_column(table: Table, c: Column, full_snapshot: bool = False) -> dict[str, Any]:
     tests: list[Any] = []
     if "required" in c.rules:
         tests.append("not_null")
     if "in_set" in c.rules:
         tests.append({"accepted_values": {"arguments": {"values": list(c.allowed or [])}}})
     if table.primary_key == [c.name]:
-        tests.append("unique")
+        # a full-snapshot feed is kept as SCD2 in silver: the key is unique among current versions
+        tests.append({"unique": {"config": {"where": "is_current"}}} if full_snapshot else "unique")
     token = token_column(c)
     out: dict[str, Any] = {
         "name": token or c.name,
@@ -211,11 +214,12 @@ def dbt_sources(contracts: Mapping[str, Contract]) -> dict[str, Any]:
             table: dict[str, Any] = {"name": t.name, "description": _text(t.description)}
             if direct:
                 table["config"] = {"meta": {"direct_identifiers": direct}}
-            table["columns"] = [_dbt_column(t, col) for col in t.columns if col.pii != Pii.DIRECT or token_column(col)]
+            table["columns"] = [_dbt_column(t, col, c.delivery.full_snapshot) for col in t.columns
+                                if col.pii != Pii.DIRECT or token_column(col)]
             tables.append(table)
         sources.append({
             "name": feed,
-            "schema": SILVER_SCHEMA,
+            "schema": DBT_SILVER_SCHEMA,
             "description": _text(c.description),
             "config": {
                 "meta": {

@@ -121,6 +121,12 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
             s.bronze_s = time.perf_counter() - t0
             echo(f"bronze {feed}: {s.deliveries} deliveries landed ({s.rows_read} records), {s.skipped} skipped "
                  f"[{s.bronze_s:.1f}s]")
+        from spark_jobs.jobs.silver_divisions import load_divisions
+
+        t0 = time.perf_counter()
+        d = load_divisions(spark, settings, ref, start)
+        echo(f"silver divisions: {d['open']} codes open, {d['inserted']} inserted, {d['closed']} closed "
+             f"[{time.perf_counter() - t0:.1f}s]")
         task = progress.add_task("silver", total=len(feeds)) if progress else None
         for feed in feeds:
             s = summaries[feed]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -111,6 +111,19 @@ class WarehouseSettings(BaseModel):
     prefix: str = ""  # e.g. "it3f2a_" gives tests a private set of schemas beside the real ones
 
 
+class DbtSettings(BaseModel):
+    """How dbt reaches Spark: ``session`` (dbt in a Spark session of its own, or the pipeline's) or
+    ``thrift`` (a long-running Spark Thrift Server started by ``govlake up``)."""
+
+    method: Literal["session", "thrift"] = "session"
+    project_dir: Path = Path("dbt_project")
+    threads: int = 1
+    thrift_host: str = "127.0.0.1"
+    thrift_port: int = 10000
+    thrift_driver_memory: str = "4g"
+    start_thrift: bool = False  # `govlake up` starts the Thrift server only when asked
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOVLAKE_", env_nested_delimiter="__", extra="ignore", frozen=False
@@ -126,6 +139,7 @@ class Settings(BaseSettings):
     maven: MavenSettings = Field(default_factory=MavenSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
+    dbt: DbtSettings = Field(default_factory=DbtSettings)
 
     @classmethod
     def settings_customise_sources(

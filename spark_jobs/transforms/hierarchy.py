@@ -41,3 +41,33 @@ def add_hierarchy(df: DataFrame, table: Table, reference: DataFrame) -> DataFram
     for w in wanted:
         out = out.withColumnRenamed(f"_h_{w}", w)
     return out
+
+
+DIVISION_COLUMNS = ("code", "level", "name", "parent_code")
+
+
+def division_row_hash(df: DataFrame) -> DataFrame:
+    return df.withColumn("row_hash", F.sha2(F.concat_ws("\u0001", *[F.coalesce(F.col(c), F.lit("\u0000"))
+                                                                     for c in DIVISION_COLUMNS[1:]]), 256))
+
+
+def division_merge_source(current: DataFrame, incoming: DataFrame) -> DataFrame:
+    """The MERGE source that turns the code table into SCD2 versions (``silver.divisions``).
+
+    ``current``: the open versions (code, row_hash); ``incoming``: today's code table (code, level,
+    name, parent_code). Rows out carry ``_merge_key`` (code to match an open version, null to insert
+    a new version) and ``_gone`` (the code left the table: close it). A renamed or re-parented code is
+    closed and inserted again; an unchanged code matches with the same hash and is left alone.
+    """
+    inc = division_row_hash(incoming.select(*DIVISION_COLUMNS).dropDuplicates(["code"]))
+    cur = current.select(F.col("code").alias("_c_code"), F.col("row_hash").alias("_c_hash"))
+    joined = inc.join(cur, inc.code == cur._c_code, "full_outer")
+    present = joined.where(F.col("code").isNotNull())
+    match = present.select(*DIVISION_COLUMNS, "row_hash", F.col("code").alias("_merge_key"), F.lit(False).alias("_gone"))
+    changed = (present.where(F.col("_c_code").isNotNull() & (F.col("_c_hash") != F.col("row_hash")))
+               .select(*DIVISION_COLUMNS, "row_hash", F.lit(None).cast("string").alias("_merge_key"),
+                       F.lit(False).alias("_gone")))
+    gone = (joined.where(F.col("code").isNull())
+            .select(F.col("_c_code").alias("code"), *[F.lit(None).cast("string").alias(c) for c in DIVISION_COLUMNS[1:]],
+                    F.col("_c_hash").alias("row_hash"), F.col("_c_code").alias("_merge_key"), F.lit(True).alias("_gone")))
+    return match.unionByName(changed).unionByName(gone)

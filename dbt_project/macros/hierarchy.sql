@@ -1,0 +1,57 @@
+{#- Roll a measure up the 5-level hierarchy in one pass (Spark GROUPING SETS).
+
+    Usage (a theme by month at every level):
+        with rolled as (
+            select
+                {{ hierarchy_level() }} as hierarchy_level,
+                {{ hierarchy_node() }} as node_code,
+                month_start as period_start,
+                count(*) as incidents
+            from ...
+            group by {{ hierarchy_grouping_sets(['month_start']) }}
+        )
+        select * from rolled where node_code is not null
+
+    (Spark does not allow grouping() in HAVING, hence the outer filter: a record with an unknown
+    code must not form a node of its own at that level.)
+
+    ``lowest`` is the finest level the input carries ('grid' or 'community'); ``extra`` are columns
+    kept in every grouping set (period, category …). The city row has node_code = var('city_code').
+-#}
+{% macro _levels(lowest) -%}
+    {%- set all = ['district_code', 'street_code', 'community_code', 'grid_code'] -%}
+    {%- if lowest == 'community' -%}{{ return(all[:3]) }}
+    {%- elif lowest == 'street' -%}{{ return(all[:2]) }}
+    {%- elif lowest == 'district' -%}{{ return(all[:1]) }}
+    {%- else -%}{{ return(all) }}{%- endif -%}
+{%- endmacro %}
+
+{% macro hierarchy_grouping_sets(extra=[], lowest='grid') -%}
+    {%- set cols = _levels(lowest) -%}
+    grouping sets (
+    {%- for n in range(cols | length, -1, -1) %}
+        ({{ (extra + cols[:n]) | join(', ') }}){{ ',' if not loop.last }}
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro hierarchy_level(lowest='grid') -%}
+    {%- set cols = _levels(lowest) -%}
+    case
+    {%- for c in cols | reverse %}
+        when grouping({{ c }}) = 0 then '{{ c | replace("_code", "") }}'
+    {%- endfor %}
+        else 'city'
+    end
+{%- endmacro %}
+
+{% macro hierarchy_node(lowest='grid') -%}
+    {%- set cols = _levels(lowest) -%}
+    case
+    {%- for c in cols | reverse %}
+        when grouping({{ c }}) = 0 then {{ c }}
+    {%- endfor %}
+        else '{{ var("city_code") }}'
+    end
+{%- endmacro %}
+
