@@ -63,11 +63,13 @@ def division_merge_source(current: DataFrame, incoming: DataFrame) -> DataFrame:
     cur = current.select(F.col("code").alias("_c_code"), F.col("row_hash").alias("_c_hash"))
     joined = inc.join(cur, inc.code == cur._c_code, "full_outer")
     present = joined.where(F.col("code").isNotNull())
-    match = present.select(*DIVISION_COLUMNS, "row_hash", F.col("code").alias("_merge_key"), F.lit(False).alias("_gone"))
+    match = present.select(*DIVISION_COLUMNS, "row_hash", F.col("code").alias("_merge_key"),
+                           F.lit(False).alias("_gone"))
     changed = (present.where(F.col("_c_code").isNotNull() & (F.col("_c_hash") != F.col("row_hash")))
                .select(*DIVISION_COLUMNS, "row_hash", F.lit(None).cast("string").alias("_merge_key"),
                        F.lit(False).alias("_gone")))
+    blanks = [F.lit(None).cast("string").alias(c) for c in DIVISION_COLUMNS[1:]]
     gone = (joined.where(F.col("code").isNull())
-            .select(F.col("_c_code").alias("code"), *[F.lit(None).cast("string").alias(c) for c in DIVISION_COLUMNS[1:]],
-                    F.col("_c_hash").alias("row_hash"), F.col("_c_code").alias("_merge_key"), F.lit(True).alias("_gone")))
+            .select(F.col("_c_code").alias("code"), *blanks, F.col("_c_hash").alias("row_hash"),
+                    F.col("_c_code").alias("_merge_key"), F.lit(True).alias("_gone")))
     return match.unionByName(changed).unionByName(gone)
