@@ -221,8 +221,9 @@ def run(
     start: str = typer.Option(..., help="first delivery day, YYYY-MM-DD"),
     days: int = typer.Option(1, help="number of days"),
     feed: list[str] = typer.Option(None, help="only these feeds (repeatable); default all"),
+    through: str = typer.Option("silver", help="last layer to build: silver, or gold (then dbt build)"),
 ) -> None:
-    """Ingest every feed for those days into bronze and silver, with a per-feed summary."""
+    """Ingest every feed for those days into bronze and silver (and gold with --through gold)."""
     import datetime as dt
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -232,6 +233,8 @@ def run(
     from spark_jobs.jobs.silver import AccountingError
 
     s = load_settings()
+    if through not in ("silver", "gold"):
+        _fail(ValueError(f"--through {through!r}: expected silver or gold"))
     try:
         first = dt.date.fromisoformat(start)
     except ValueError:
@@ -241,7 +244,8 @@ def run(
                TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
-            summaries = run_pipeline(s, landing, first, days, feed or None, echo=console.print, progress=progress)
+            summaries = run_pipeline(s, landing, first, days, feed or None, echo=console.print, progress=progress,
+                                     through=through)
     except (*USER_ERRORS, PipelineError, AccountingError) as e:
         _fail(e)
     console.print(_summary_table(summaries))
@@ -295,6 +299,27 @@ def dbt(ctx: typer.Context) -> None:
         for f in res.failures():
             console.print(f"[red]{f['status']}[/] {f['resource_type']} {f['name']}: {f['message']}")
         raise typer.Exit(1)
+
+
+@app.command()
+def docs(
+    port: int = typer.Option(8580, help="port of the local docs site (loopback only)"),
+    serve: bool = typer.Option(True, help="serve the site after generating it"),
+) -> None:
+    """Generate the dbt docs site (models, columns in Chinese and English, lineage) and serve it locally."""
+    from govlake.dbt import DbtError, project_dir, run_dbt
+
+    s = load_settings()
+    try:
+        res = run_dbt(s, ["docs", "generate"])
+        if not res.ok:
+            _fail(DbtError("dbt docs generate failed (see .state/logs/dbt)"))
+        console.print(f"docs site: {project_dir(s) / 'target' / 'index.html'}")
+        if serve:
+            console.print(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
+            run_dbt(s, ["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])
+    except DbtError as e:
+        _fail(e)
 
 
 report_app = typer.Typer(no_args_is_help=True, help="Reports for department data stewards")

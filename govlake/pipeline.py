@@ -89,8 +89,10 @@ def land(spark, settings: Settings, feed: str, day: list[dt.date], landing: Path
 
 
 def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, feeds: list[str] | None = None,
-        echo: Callable[[str], None] = print, progress=None, spark=None) -> list[FeedSummary]:
-    """Bronze for every (feed, day), then silver per feed; returns a summary per feed."""
+        echo: Callable[[str], None] = print, progress=None, spark=None, through: str = "silver",
+        ) -> list[FeedSummary]:
+    """Bronze for every (feed, day), then silver per feed, then (``through="gold"``) ``dbt build``
+    in the same Spark session; returns a summary per feed."""
     from spark_jobs.jobs.silver import run_silver
 
     known = all_contracts()
@@ -147,10 +149,30 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
                  + f" [{s.silver_s:.1f}s]")
             if progress:
                 progress.advance(task)
+        if through == "gold":
+            build_gold(settings, echo)
     finally:
         if own:
             spark.stop()
     return [summaries[f] for f in feeds]
+
+
+def build_gold(settings: Settings, echo: Callable[[str], None] = print) -> None:
+    """``dbt build`` (models, seeds, tests) in this process: dbt-spark's session method picks up the
+    pipeline's Spark session. A failing model or test raises PipelineError naming them."""
+    from govlake.dbt import DbtError, run_dbt
+
+    t0 = time.perf_counter()
+    try:
+        res = run_dbt(settings, ["build"], target="session")
+    except DbtError as e:
+        raise PipelineError(str(e)) from e
+    took = time.perf_counter() - t0
+    failed = res.failures()
+    echo(f"gold: dbt build {len(res.results)} nodes, {len(failed)} failed [{took:.1f}s]")
+    if not res.ok:
+        names = ", ".join(f"{f['name']} ({f['status']})" for f in failed[:10]) or "see .state/logs/dbt"
+        raise PipelineError(f"dbt build failed: {names}")
 
 
 def replay_delivery(settings: Settings, delivery_id: str, echo=print, spark=None):
