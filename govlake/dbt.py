@@ -73,6 +73,7 @@ def profiles(settings: Settings) -> dict[str, Any]:
                     "port": settings.dbt.thrift_port,
                     "schema": settings.schema("gold"),
                     "threads": settings.dbt.threads,
+                    "auth": "NOSASL",
                     "connect_retries": 3,
                     "connect_timeout": 10,
                 },

@@ -602,8 +602,60 @@ class PoliceApiService(Service):
         return info.get("status") == "ok", f"{info.get('versions', 0)} incident versions"
 
 
+# ---------------------------------------------------------------------------------------------
+# Spark Thrift Server (optional: dbt's `thrift` method; `dbt.start_thrift` in settings)
+# ---------------------------------------------------------------------------------------------
+class SparkThrift(Service):
+    """A long-running Spark SQL endpoint (HiveServer2 protocol) with the same configuration as every
+    Spark job: Delta, the shared metastore, the warehouse. Started from pyspark's own jars
+    (``spark-submit --class …HiveThriftServer2 spark-internal``); pyspark ships no sbin scripts."""
+
+    name = "spark-thrift"
+    setting = "GOVLAKE_DBT__THRIFT_PORT"
+    start_timeout = 180.0
+    stop_signal = signal.SIGTERM
+
+    @property
+    def host(self) -> str:
+        return self.s.dbt.thrift_host
+
+    @property
+    def port(self) -> int:
+        return self.s.dbt.thrift_port
+
+    def command(self) -> tuple[list[str], dict[str, str], Path | None]:
+        import sys
+
+        from govlake.spark import spark_conf
+
+        jdk = spark_jdk(self.s.java)
+        conf = spark_conf(self.s, "govlake-spark-thrift", {"spark.driver.memory": self.s.dbt.thrift_driver_memory})
+        submit = Path(sys.executable).parent / "spark-submit"
+        cmd = [str(submit), "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+               "--name", "govlake-spark-thrift"]
+        # the Delta jars must be on the driver's class path from the start (spark.jars come too late
+        # for the catalog plugin the server instantiates before the first session)
+        conf["spark.driver.extraClassPath"] = conf["spark.jars"].replace(",", ":")
+        # The server's sessions use java.time values; Delta's min/max-from-statistics shortcut then
+        # fails with "LocalDate cannot be cast to java.sql.Date" (dim_date's min/max): turn it off.
+        conf["spark.databricks.delta.optimizeMetadataQuery.enabled"] = "false"
+        for k, v in conf.items():
+            cmd += ["--conf", f"{k}={v}"]
+        cmd += ["spark-internal", "--hiveconf", f"hive.server2.thrift.port={self.port}",
+                "--hiveconf", f"hive.server2.thrift.bind.host={self.host}",
+                "--hiveconf", "hive.server2.authentication=NOSASL"]
+        work = self.s.state_dir / "spark-thrift"
+        work.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, JAVA_HOME=str(jdk.home), SPARK_LOCAL_IP=self.host,
+                   PYSPARK_PYTHON=sys.executable)
+        return cmd, env, work
+
+
 SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino, PoliceApiService)
 
 
 def services(settings: Settings) -> list[Service]:
-    return [cls(settings) for cls in SERVICES]
+    out = [cls(settings) for cls in SERVICES]
+    if settings.dbt.start_thrift or settings.dbt.method == "thrift":
+        out.append(SparkThrift(settings))
+    return out
