@@ -1,9 +1,11 @@
 -- One row per person known to the resident register (latest version), keyed by the ID token.
 -- No direct identifiers: no name, ID number, mobile or address; birth date reduced to year and band.
+-- Age is taken at the latest register snapshot (as_of_date).
 with latest as (
     select
         *,
-        row_number() over (partition by person_id order by valid_from desc) as rn
+        row_number() over (partition by person_id order by valid_from desc) as rn,
+        max(snapshot_date) over () as register_date
     from {{ ref('stg_civil_affairs__residents') }}
 )
 
@@ -11,8 +13,8 @@ select
     person_id,
     sex,
     year(birth_date) as birth_year,
-    {{ age_at('birth_date', 'snapshot_date') }} as age,
-    {{ age_band(age_at('birth_date', 'snapshot_date')) }} as age_band,
+    {{ age_at('birth_date', 'register_date') }} as age,
+    {{ age_band(age_at('birth_date', 'register_date')) }} as age_band,
     ethnicity,
     household_id,
     relation_to_head,
@@ -31,6 +33,6 @@ select
     coalesce(is_party_member, false) as is_party_member,
     is_current as is_in_register,
     valid_from as version_from,
-    snapshot_date as as_of_date
+    register_date as as_of_date
 from latest
 where rn = 1
