@@ -46,7 +46,7 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
     return {
         "silver_schema": settings.schema("silver"),
         "gold_schema": settings.schema("gold"),
-        "staging_schema": f"{settings.warehouse.prefix}staging",
+        "staging_schema": settings.schema("staging"),
     }
 
 

@@ -106,7 +106,7 @@ class FeedsSettings(BaseModel):
 
 class WarehouseSettings(BaseModel):
     schemas: list[str] = Field(
-        default_factory=lambda: ["bronze", "silver", "gold", "ops", "quarantine", "vault"]
+        default_factory=lambda: ["bronze", "silver", "staging", "gold", "ops", "quarantine", "vault"]
     )
     prefix: str = ""  # e.g. "it3f2a_" gives tests a private set of schemas beside the real ones
 

@@ -1,3 +1,4 @@
+import os
 import uuid
 
 import pytest
@@ -28,3 +29,42 @@ def table_name(spark):
     name = f"ops.it_{uuid.uuid4().hex[:10]}"
     yield name
     spark.sql(f"DROP TABLE IF EXISTS {name}")
+
+
+# The gold world: one generated city (SF0.01 × GOLD_DAYS days, seed 11), ingested into a private
+# sandbox and built through gold with dbt, shared by every gold test module of the session.
+# For iterating on gold tests only: GOLD_TEST_REUSE=/some/dir keeps the world there (city + schema
+# prefix) and reuses it on the next run instead of generating and ingesting again; the build and the
+# checks still run. GOLD_TEST_DAYS shortens the month for such iterations. CI sets neither.
+GOLD_START = __import__("datetime").date(2026, 1, 1)
+GOLD_DAYS = int(os.environ.get("GOLD_TEST_DAYS", "30"))
+
+
+@pytest.fixture(scope="session")
+def gold_world(spark, tmp_path_factory):
+    """(settings of the sandbox, the generated folder, the ingestion summaries or None when reused,
+    seconds of the dbt build). Prefixed schemas, a private urban database and police API."""
+    import time
+    from pathlib import Path
+
+    from govlake import pipeline
+    from govlake.feeds.sandbox import sandbox
+    from govlake.generator import GenerateOptions, generate
+
+    reuse = Path(os.environ["GOLD_TEST_REUSE"]) if os.environ.get("GOLD_TEST_REUSE") else None
+    marker = reuse / "prefix.txt" if reuse else None
+    if reuse and marker.is_file():
+        out, prefix = reuse / "city", marker.read_text().strip()
+    else:
+        out = (reuse / "city") if reuse else tmp_path_factory.mktemp("gold_city")
+        prefix = f"gold{uuid.uuid4().hex[:6]}_"
+        generate(GenerateOptions(sf=0.01, days=GOLD_DAYS, start=GOLD_START, defects="default", seed=11, out=out))
+    with sandbox(spark, out, prefix, keep=reuse is not None) as s:
+        summaries = None
+        if not (reuse and marker.is_file()):
+            summaries = pipeline.run(s, out / "landing", GOLD_START, GOLD_DAYS, spark=spark, echo=print)
+            if reuse:
+                marker.write_text(prefix)
+        t = time.perf_counter()
+        pipeline.build_gold(s, echo=print)
+        yield s, out, summaries, time.perf_counter() - t
