@@ -2,10 +2,12 @@ import os
 
 import pytest
 
-# Tests must not pick up a developer's overrides by accident.
-for key in list(os.environ):
-    if key.startswith("GOVLAKE_") and key not in {"GOVLAKE_HOME"}:
-        del os.environ[key]
+# Tests must not pick up a developer's overrides by accident. GOVLAKE_TEST_KEEP_ENV=1 keeps them on
+# purpose (e.g. a second platform on other ports while another checkout's platform is up).
+if os.environ.get("GOVLAKE_TEST_KEEP_ENV") != "1":
+    for key in list(os.environ):
+        if key.startswith("GOVLAKE_") and key not in {"GOVLAKE_HOME"}:
+            del os.environ[key]
 
 
 @pytest.fixture
