@@ -356,6 +356,72 @@ def report_quality(
         console.print(f"wrote {p}")
 
 
+findings_app = typer.Typer(no_args_is_help=True, help="Reconciliation findings: steward decisions and evaluation")
+app.add_typer(findings_app, name="findings")
+
+
+@findings_app.command("decide")
+def findings_decide(
+    finding_id: str = typer.Argument(..., help="finding_id from gold.reconciliation_findings"),
+    status: str = typer.Option(..., "--status", help="open, confirmed or dismissed"),
+    by: str = typer.Option(..., "--by", help="the steward deciding"),
+    note: str | None = typer.Option(None, "--note", help="short note (no clear personal data)"),
+) -> None:
+    """Append a steward's decision to ops.finding_decisions (the next dbt run keeps it)."""
+    from trino.exceptions import Error as TrinoError
+    from trino.exceptions import HttpError
+
+    from govlake.findings import decide
+
+    try:
+        d = decide(load_settings(), finding_id, status, by, note)
+    except (ValueError, TrinoError, HttpError, *USER_ERRORS) as e:
+        _fail(e)
+    console.print(f"{d.finding_id}: {d.status} by {d.decided_by} at {d.decided_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@findings_app.command("list")
+def findings_list(
+    status: str | None = typer.Option(None, help="open, confirmed or dismissed"),
+    department: str | None = typer.Option(None, help="owning department (民政, 公安 …)"),
+) -> None:
+    """Findings with their current status (latest decision, default open)."""
+    from trino.exceptions import Error as TrinoError
+    from trino.exceptions import HttpError
+
+    from govlake.findings import LIST_COLUMNS, list_findings
+
+    try:
+        rows = list_findings(load_settings(), status, department)
+    except (ValueError, TrinoError, HttpError, *USER_ERRORS) as e:
+        _fail(e)
+    t = Table(*LIST_COLUMNS)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    console.print(t)
+    console.print(f"{len(rows)} finding(s)")
+
+
+@findings_app.command("evaluate")
+def findings_evaluate(
+    defects: Path | None = typer.Option(None, help="ground_truth/defects.jsonl (default: under feeds.out_dir)"),
+) -> None:
+    """Recall and precision of gold.reconciliation_findings against the generator's ground truth."""
+    from trino.exceptions import Error as TrinoError
+    from trino.exceptions import HttpError
+
+    from govlake.findings import default_defects_path, finding_pairs, token_key
+    from govlake.reconciliation_eval import evaluate_file
+
+    s = load_settings()
+    try:
+        ev = evaluate_file(finding_pairs(s), defects or default_defects_path(s), token_key(s))
+    except (ValueError, OSError, TrinoError, HttpError, *USER_ERRORS) as e:
+        _fail(e)
+    for line in ev.lines():
+        console.print(line)
+
+
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())
 
