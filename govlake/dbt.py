@@ -47,6 +47,7 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
         "silver_schema": settings.schema("silver"),
         "gold_schema": settings.schema("gold"),
         "staging_schema": settings.schema("staging"),
+        "ops_schema": settings.schema("ops"),
     }
 
 
