@@ -302,6 +302,43 @@ def dbt(ctx: typer.Context) -> None:
 
 
 @app.command()
+def sql(
+    statement: str = typer.Argument(..., help="a SQL query for Trino, e.g. \"select * from governance_kpis\""),
+    title: str = typer.Option(None, help="a heading printed above the result"),
+    limit: int = typer.Option(50, help="print at most this many rows"),
+) -> None:
+    """Run one query through Trino (catalog lakehouse, schema gold) and print the result as a table."""
+    import time
+
+    import trino
+
+    from govlake.trino_client import connect
+
+    s = load_settings()
+    t0 = time.perf_counter()
+    try:
+        conn = connect(s, schema=s.schema("gold"))
+        cur = conn.cursor()
+        cur.execute(statement)
+        rows = cur.fetchmany(limit + 1)
+        names = [d[0] for d in cur.description or []]
+        conn.close()
+    except (trino.exceptions.TrinoUserError, trino.exceptions.TrinoQueryError) as e:
+        _fail(ValueError(f"Trino refused the query: {getattr(e, 'message', e)}"))
+    except OSError as e:
+        _fail(ValueError(f"Trino at {s.trino.url} is not reachable ({e}); run `make up`"))
+    table = Table(title=title)
+    for n in names:
+        table.add_column(n)
+    for r in rows[:limit]:
+        table.add_row(*["" if v is None else str(v) for v in r])
+    console.print(table)
+    more = " (more rows not shown)" if len(rows) > limit else ""
+    secs = time.perf_counter() - t0
+    console.print(f"{min(len(rows), limit)} row(s){more} in {secs:.2f}s through Trino {s.trino.url}")
+
+
+@app.command()
 def docs(
     port: int = typer.Option(8580, help="port of the local docs site (loopback only)"),
     serve: bool = typer.Option(True, help="serve the site after generating it"),
