@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 GOVLAKE := .venv/bin/govlake
 
-.PHONY: help setup up down status smoke demo generate ingest test lint unit reset
+.PHONY: help setup up down status smoke demo generate ingest gold docs test lint unit reset
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,11 +24,18 @@ status:  ## each service with port, pid, health and memory
 smoke: up  ## Spark writes Delta, Trino reads it: counts and checksums must match
 	@$(GOVLAKE) smoke
 
-demo: up  ## set up, start, prove the round trip, generate a small city, ingest it, print where to look
+DEMO_QUESTION := select node_name as street, sum(police_incidents) as incidents, \
+	sum(hotline_tickets) as hotline_tickets, sum(disputes_new) as new_disputes, max(residents) as residents \
+	from governance_kpis where hierarchy_level = 'street' and parent_code = '420111' \
+	group by node_name order by incidents desc, hotline_tickets desc limit 5
+
+demo: up  ## set up, start, prove the round trip, generate a small city, run it through gold, print where to look
 	@$(GOVLAKE) smoke
 	@$(GOVLAKE) generate --sf 0.01 --days 7
-	@$(GOVLAKE) run --start 2026-01-01 --days 7
+	@$(GOVLAKE) run --start 2026-01-01 --days 7 --through gold
 	@$(GOVLAKE) report quality
+	@$(GOVLAKE) sql --title "洪山区哪五个街道本周警情最多？/ Which five streets of 洪山区 had the most police incidents this week?" \
+		"$(DEMO_QUESTION)"
 	@$(GOVLAKE) status
 	@echo
 	@$(GOVLAKE) info
@@ -38,6 +45,12 @@ generate: up  ## generate a synthetic city and its feeds (ARGS="--sf 0.1 --days 
 
 ingest: up  ## bronze + silver for the generated city (ARGS="--start 2026-01-01 --days 7")
 	@$(GOVLAKE) run $(or $(ARGS),--start 2026-01-01 --days 7)
+
+gold: up  ## build the theme library (dbt build: seeds, models, tests) on what silver holds
+	@$(GOVLAKE) dbt build
+
+docs: up  ## generate and serve the dbt docs site (http://127.0.0.1:8580)
+	@$(GOVLAKE) docs
 
 lint:  ## ruff
 	@.venv/bin/python -m ruff check .

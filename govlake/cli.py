@@ -195,6 +195,8 @@ def info() -> None:
     console.print(f"JDBC           jdbc:trino://{t.host}:{t.port}/{t.catalog}  driver {jars['trino-jdbc']}")
     console.print(f"Python         trino.dbapi.connect(host='{t.host}', port={t.port}, user='{t.user}', "
                   f"catalog='{t.catalog}')")
+    console.print(f"Theme library  {t.catalog}.{s.schema('gold')}.*  — govlake sql \"select …\", govlake docs "
+                  "(dbt docs site), govlake findings list (steward findings)")
     console.print(f"Metastore      {s.metastore.uri}")
     console.print(f"PostgreSQL     {s.postgres.host}:{s.postgres.port} (user {s.postgres.superuser}, "
                   f"password in {s.secrets_dir / 'postgres_password'})")
