@@ -157,14 +157,15 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
     return [summaries[f] for f in feeds]
 
 
-def build_gold(settings: Settings, echo: Callable[[str], None] = print) -> None:
+def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: list[str] | None = None):
     """``dbt build`` (models, seeds, tests) in this process: dbt-spark's session method picks up the
-    pipeline's Spark session. A failing model or test raises PipelineError naming them."""
+    pipeline's Spark session. A failing model or test raises PipelineError naming them; returns the
+    DbtResult (every node with its status and seconds)."""
     from govlake.dbt import DbtError, run_dbt
 
     t0 = time.perf_counter()
     try:
-        res = run_dbt(settings, ["build"], target="session")
+        res = run_dbt(settings, ["build", *(["--select", *select] if select else [])], target="session")
     except DbtError as e:
         raise PipelineError(str(e)) from e
     took = time.perf_counter() - t0
@@ -173,6 +174,7 @@ def build_gold(settings: Settings, echo: Callable[[str], None] = print) -> None:
     if not res.ok:
         names = ", ".join(f"{f['name']} ({f['status']})" for f in failed[:10]) or "see .state/logs/dbt"
         raise PipelineError(f"dbt build failed: {names}")
+    return res
 
 
 def replay_delivery(settings: Settings, delivery_id: str, echo=print, spark=None):

@@ -66,5 +66,14 @@ def gold_world(spark, tmp_path_factory):
             if reuse:
                 marker.write_text(prefix)
         t = time.perf_counter()
-        pipeline.build_gold(s, echo=print)
+        _GOLD_BUILD["result"] = pipeline.build_gold(s, echo=print)
         yield s, out, summaries, time.perf_counter() - t
+
+
+_GOLD_BUILD: dict = {}
+
+
+@pytest.fixture(scope="session")
+def gold_build(gold_world):
+    """The DbtResult of the gold world's first `dbt build` (every node with status and seconds)."""
+    return _GOLD_BUILD["result"]
