@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_dbt.py                          # SF0.01 × 30 days, in-process only
     .venv/bin/python bench/bench_dbt.py --methods all            # + fresh `dbt` process, + Thrift server
     .venv/bin/python bench/bench_dbt.py --sf 0.1 --days 3        # a larger city
+    .venv/bin/python bench/bench_dbt.py --reuse DIR --methods all  # a city already ingested (the
+                                            # tests' GOLD_TEST_REUSE folder: city/ + prefix.txt)
 
 Needs the platform (`make up`). The city is generated into a temporary folder and ingested into a
 private sandbox (prefixed schemas), dropped afterwards. Prints: ingestion seconds, `dbt build`
@@ -63,22 +65,28 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--methods", default="inprocess", help="inprocess | all (inprocess, session, thrift)")
     ap.add_argument("--keep", action="store_true", help="keep the sandbox schemas (prefix printed)")
+    ap.add_argument("--reuse", type=Path, help="a folder with city/ and prefix.txt of an ingested sandbox")
     a = ap.parse_args()
     settings = load_settings()
     spark = build_spark(settings, "bench-dbt")
     spark.range(1).count()  # JVM warm
-    prefix = f"benchdbt{uuid.uuid4().hex[:6]}_"
+    reused = a.reuse is not None and (a.reuse / "prefix.txt").is_file()
+    prefix = (a.reuse / "prefix.txt").read_text().strip() if reused else f"benchdbt{uuid.uuid4().hex[:6]}_"
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "city"
-        t = time.perf_counter()
-        generate(GenerateOptions(sf=a.sf, days=a.days, start=START, out=out))
-        print(f"generated SF{a.sf} × {a.days} days in {time.perf_counter() - t:.0f}s")
-        with sandbox(spark, out, prefix, keep=a.keep) as s:
+        out = a.reuse / "city" if reused else Path(tmp) / "city"
+        if not reused:
             t = time.perf_counter()
-            summaries = pipeline.run(s, out / "landing", START, a.days, spark=spark, echo=lambda _: None)
-            ingest_s = time.perf_counter() - t
-            rows = sum(x.rows_read for x in summaries)
-            print(f"ingested {rows:,} records into bronze + silver in {ingest_s:.0f}s")
+            generate(GenerateOptions(sf=a.sf, days=a.days, start=START, out=out))
+            print(f"generated SF{a.sf} × {a.days} days in {time.perf_counter() - t:.0f}s")
+        with sandbox(spark, out, prefix, keep=a.keep or reused) as s:
+            if reused:
+                print(f"reusing the ingested sandbox {prefix} ({out})")
+            else:
+                t = time.perf_counter()
+                summaries = pipeline.run(s, out / "landing", START, a.days, spark=spark, echo=lambda _: None)
+                ingest_s = time.perf_counter() - t
+                rows = sum(x.rows_read for x in summaries)
+                print(f"ingested {rows:,} records into bronze + silver in {ingest_s:.0f}s")
 
             t = time.perf_counter()
             pipeline.build_gold(s, echo=print)
