@@ -1,12 +1,9 @@
-{{ config(pre_hook=[
-    "create table if not exists {{ source('ops', 'finding_decisions') }} (finding_id string, status string, decided_by string, decided_at timestamp, note string) using delta"
-]) }}
 -- Multi-source reconciliation findings (多源比对主动发现) with the stewards' latest decision.
 -- Grain: one row per finding (finding_type × person × differing values). The status is never
 -- written here: stewards append decisions to ops.finding_decisions (`govlake findings decide`),
 -- this model joins the latest one (default 'open'), so a rerun keeps every decision.
--- (The pre-hook only creates the empty decisions table when it is missing, with the schema the
--- CLI uses; rows are appended by the CLI alone.)
+-- (The project's on-run-start hook only creates the empty decisions table when it is missing, with
+-- the schema the CLI uses; rows are appended by the CLI alone.)
 with candidates as (
     select * from {{ ref('int_reconciliation__candidates') }}
 ),
