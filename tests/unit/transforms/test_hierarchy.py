@@ -28,3 +28,27 @@ def test_grids_and_communities_get_their_parents(spark):
     pay = spark.createDataFrame([("P1", "420102001001")], "payment_id string, community_code string")
     [row] = add_hierarchy(pay, contract("civil_affairs_assistance").table(), ref).collect()
     assert (row.street_code, row.district_code) == ("420102001", "420102")
+
+
+def test_division_merge_source_closes_changed_and_gone_codes_and_inserts_new_versions(spark):
+    from spark_jobs.transforms.hierarchy import division_merge_source, division_row_hash
+
+    schema = "level string, code string, name string, parent_code string"
+    yesterday = spark.createDataFrame(REF[:4], schema)
+    current = division_row_hash(yesterday).select("code", "row_hash")
+    today = spark.createDataFrame([
+        REF[0],                                                    # unchanged
+        ("street", "420102001", "新街道", "420102"),                 # renamed
+        REF[3],                                                    # unchanged
+        ("grid", "420102001001002", "新网格", "420102001001"),       # new code
+    ], schema)                                                     # community 420102001001 is gone
+    rows = {(r.code, r._merge_key, r._gone) for r in division_merge_source(current, today).collect()}
+    assert rows == {
+        ("420102", "420102", False), ("420102001001001", "420102001001001", False),  # match: left alone
+        ("420102001", "420102001", False),   # matches the open version with another hash: closed
+        ("420102001", None, False),          # … and inserted again as a new version
+        ("420102001001002", "420102001001002", False),  # no open version: inserted
+        ("420102001001", "420102001001", True),          # gone: closed
+    }
+    unchanged = [r for r in division_merge_source(current, yesterday).collect() if r._merge_key is None or r._gone]
+    assert unchanged == []  # the same table again changes nothing
