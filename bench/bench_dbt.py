@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 
 from govlake import pipeline
-from govlake.checksum import spark_checksum
+from govlake.checksum import spark_content_checksum
 from govlake.feeds.sandbox import sandbox
 from govlake.generator import GenerateOptions, generate
 from govlake.settings import load_settings, project_root
@@ -46,7 +46,7 @@ def gold_checksums(spark, settings) -> dict[str, tuple[int, object]]:
     gold = settings.schema("gold")
     out = {}
     for t in sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {gold}").collect() if not r.isTemporary):
-        out[t] = spark_checksum(spark.table(f"{gold}.{t}"))
+        out[t] = spark_content_checksum(spark.table(f"{gold}.{t}"))
     return out
 
 

@@ -69,3 +69,14 @@ def trino_checksum_sql(table: str, columns: Sequence[tuple[str, str]]) -> str:
     canon = " || '|' || ".join(parts)
     h = f"CAST(from_base(substr(lower(to_hex(md5(to_utf8({canon})))), 1, 15), 16) AS decimal(38,0))"
     return f"SELECT count(*), coalesce(sum({h}), 0) FROM {table}"
+
+
+def spark_content_checksum(df: DataFrame, decimals: int = 9) -> tuple[int, Decimal]:
+    """(row count, checksum) of every column of ``df`` whatever its types (Spark only): each row as
+    JSON with doubles and floats rounded to ``decimals`` places, so float noise in the last bits of
+    an aggregate does not read as a change. For "did a rebuild change this table?" checks."""
+    from pyspark.sql import functions as F
+
+    cols = [F.round(F.col(f.name), decimals).alias(f.name) if f.dataType.simpleString() in ("double", "float")
+            else F.col(f.name) for f in df.schema.fields]
+    return spark_checksum(df.select(F.to_json(F.struct(*cols)).alias("row")))

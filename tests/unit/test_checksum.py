@@ -46,3 +46,16 @@ def test_trino_sql_renders_each_type_and_rejects_unknown_ones():
     assert sql.startswith("SELECT count(*), coalesce(sum(") and sql.endswith("FROM lakehouse.ops.t")
     with pytest.raises(UnsupportedType):
         trino_checksum_sql("t", [("m", "map")])
+
+
+def test_content_checksum_takes_any_type_ignores_float_noise_and_sees_real_changes(spark):
+    from govlake.checksum import spark_content_checksum
+
+    schema = "k string, share double, ids array<string>"
+    a = spark.createDataFrame([("a", 0.1 + 0.2, ["x", "y"]), ("b", None, [])], schema)
+    noisy = spark.createDataFrame([("b", None, []), ("a", 0.3, ["x", "y"])], schema)
+    changed = spark.createDataFrame([("a", 0.31, ["x", "y"]), ("b", None, [])], schema)
+    reordered_array = spark.createDataFrame([("a", 0.3, ["y", "x"]), ("b", None, [])], schema)
+    assert spark_content_checksum(a) == spark_content_checksum(noisy)
+    assert spark_content_checksum(a) != spark_content_checksum(changed)
+    assert spark_content_checksum(a) != spark_content_checksum(reordered_array)
