@@ -157,6 +157,20 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
     return [summaries[f] for f in feeds]
 
 
+def drop_dbt_temp_views() -> list[str]:
+    """dbt-spark's incremental and merge steps leave session temp views (``<model>__dbt_tmp``) behind;
+    in a shared session they show up in every schema's table list. Drop them after a build."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        return []
+    dropped = [t.name for t in spark.catalog.listTables() if t.isTemporary and t.name.endswith("__dbt_tmp")]
+    for name in dropped:
+        spark.catalog.dropTempView(name)
+    return dropped
+
+
 def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: list[str] | None = None):
     """``dbt build`` (models, seeds, tests) in this process: dbt-spark's session method picks up the
     pipeline's Spark session. A failing model or test raises PipelineError naming them; returns the
@@ -168,6 +182,8 @@ def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: 
         res = run_dbt(settings, ["build", *(["--select", *select] if select else [])], target="session")
     except DbtError as e:
         raise PipelineError(str(e)) from e
+    finally:
+        drop_dbt_temp_views()
     took = time.perf_counter() - t0
     failed = res.failures()
     echo(f"gold: dbt build {len(res.results)} nodes, {len(failed)} failed [{took:.1f}s]")

@@ -59,6 +59,8 @@ def test_dbt_build_passes_every_model_seed_test_and_unit_test(gold_build, gold_w
     assert gold_build.ok and not bad, bad[:5]
     assert kinds.get("model", 0) >= len(REQUIRED) and kinds.get("seed", 0) >= 5, kinds
     assert kinds.get("test", 0) >= 200 and kinds.get("unit_test", 0) >= 15, kinds
+    leftovers = [t.name for t in spark.catalog.listTables(s.schema("gold")) if t.isTemporary]
+    assert not leftovers, f"dbt left session temp views behind: {leftovers}"  # they show in every schema
     missing = REQUIRED - set(_gold_tables(spark, s))
     assert not missing, f"gold lacks {sorted(missing)}"
     for t in THEMES | {"governance_kpis", "community_portrait", "fct_police_incidents", "fct_hotline_tickets"}:
