@@ -10,7 +10,7 @@ def test_local_yaml_is_the_default(settings):
     assert settings.trino.port == 8085
     assert settings.postgres.port == 5433
     assert settings.spark.master == "local[*]"
-    assert settings.warehouse.schemas == ["bronze", "silver", "gold", "ops", "quarantine", "vault"]
+    assert settings.warehouse.schemas == ["bronze", "silver", "staging", "gold", "ops", "quarantine", "vault"]
 
 
 def test_relative_paths_resolve_against_the_project_root(settings):
