@@ -21,8 +21,9 @@ def settings():
 def spark():
     """One local Spark session for the whole run (Delta + the shared metastore, lazily contacted).
 
-    Driver memory is the platform's own setting (4g locally): the acceptance world (a week of a small
-    city, 70k residents a day) ran out of broadcast memory at 2g once the whole suite shared the session.
+    The session serves the whole suite: the 30-day gold world and its dbt builds, then the ingestion
+    acceptance world. At the platform's 4g the replay test at the end ran out of broadcast memory in
+    the vault MERGE ("Not enough memory to build and broadcast"), so the test session gets 6g.
     """
     from govlake.settings import load_settings
     from govlake.spark import build_spark
@@ -30,7 +31,7 @@ def spark():
     s = build_spark(
         load_settings(),
         "govlake-tests",
-        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2"},
+        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2", "spark.driver.memory": "6g"},
     )
     yield s
     s.stop()

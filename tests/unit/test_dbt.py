@@ -11,7 +11,7 @@ def test_profiles_carry_the_spark_jobs_configuration(settings):
     out = profiles(settings)["govlake"]
     assert out["target"] == settings.dbt.method
     session = out["outputs"]["session"]
-    assert session["method"] == "session" and session["schema"] == "gold"
+    assert session["method"] == "session" and session["schema"] == settings.schema("gold")
     conf = session["server_side_parameters"]
     assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
     assert conf["spark.hadoop.hive.metastore.uris"] == settings.metastore.uri
