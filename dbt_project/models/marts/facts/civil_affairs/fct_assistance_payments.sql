@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='payment_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='payment_id') }}
 
 -- One row per social-assistance payment: the recipient as a token (person_id), assistance type,
 -- amount (CNY), benefit month, payment date and community / street / district codes. No name or ID

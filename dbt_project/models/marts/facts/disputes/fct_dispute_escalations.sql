@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='escalation_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='escalation_id') }}
 
 -- One row per escalation step of a dispute, parsed from its `escalations` string
 -- 'level@yyyy-MM-ddTHH:mm:ss;…' (times are local, Asia/Shanghai). The first entry is the
@@ -13,13 +8,7 @@ with disputes as (
     select dispute_id, escalations, updated_at
     from {{ ref('stg_disputes__disputes') }}
     where escalations is not null
-    {% if is_incremental() %}
-        and updated_at >= (
-            select coalesce(max(dispute_updated_at), timestamp'1900-01-01 00:00:00')
-                - interval {{ var('incremental_lookback_days', 3) }} days
-            from {{ this }}
-        )
-    {% endif %}
+    {{ lookback_filter('updated_at', 'dispute_updated_at', keyword='and') }}
 ),
 
 entries as (

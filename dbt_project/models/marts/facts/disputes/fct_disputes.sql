@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='dispute_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='dispute_id') }}
 
 -- One row per dispute (latest version): type and current level with labels, outcome, dwell time
 -- from registration to closing, escalation count and the parties' tokens (plus an order-free pair
@@ -11,13 +6,7 @@
 -- before the newest update already merged are merged again.
 with disputes as (
     select * from {{ ref('stg_disputes__disputes') }}
-    {% if is_incremental() %}
-    where updated_at >= (
-        select coalesce(max(updated_at), timestamp'1900-01-01 00:00:00')
-            - interval {{ var('incremental_lookback_days', 3) }} days
-        from {{ this }}
-    )
-    {% endif %}
+    {{ lookback_filter('updated_at') }}
 ),
 
 shaped as (

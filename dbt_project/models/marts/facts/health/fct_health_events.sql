@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='event_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='event_id') }}
 
 -- One row per primary-care health event (follow-ups, elderly health checks, death registrations).
 -- The patient is a token (person_id); diagnosis code, mobile and names stay out. Incremental: events
@@ -22,10 +17,4 @@ select
     recorded_at,
     {{ local_date('recorded_at') }} as recorded_date
 from {{ ref('stg_health__events') }}
-{% if is_incremental() %}
-where recorded_at >= (
-    select coalesce(max(recorded_at), timestamp'1900-01-01 00:00:00')
-        - interval {{ var('incremental_lookback_days', 3) }} days
-    from {{ this }}
-)
-{% endif %}
+{{ lookback_filter('recorded_at') }}

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='ticket_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='ticket_id') }}
 
 -- One row per 12345 ticket (latest version): place codes, channel, type and topic with labels, the
 -- lifecycle times and durations, the reply target, resolution, satisfaction and the repeat-complaint

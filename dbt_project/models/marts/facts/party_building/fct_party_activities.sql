@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='activity_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='activity_id') }}
 
 -- One row per party organisational-life activity (组织生活): branch, community / street / district
 -- codes, activity type, date and participants. Only new or changed rows are merged.

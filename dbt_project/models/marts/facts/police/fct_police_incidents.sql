@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='incident_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='incident_id') }}
 
 -- One row per police incident (latest version), with its category labels, the time to dispatch,
 -- arrival and closing, and how many persons (and victims) it names. Incremental: rows updated in
@@ -11,13 +6,7 @@
 -- (idempotent: the same source rows give the same target rows).
 with incidents as (
     select * from {{ ref('stg_police__incidents') }}
-    {% if is_incremental() %}
-    where updated_at >= (
-        select coalesce(max(updated_at), timestamp'1900-01-01 00:00:00')
-            - interval {{ var('incremental_lookback_days', 3) }} days
-        from {{ this }}
-    )
-    {% endif %}
+    {{ lookback_filter('updated_at') }}
 ),
 
 persons as (

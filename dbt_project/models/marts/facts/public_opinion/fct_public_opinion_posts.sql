@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='post_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='post_id') }}
 
 -- One row per monitored public-opinion post: platform, topic, sentiment and score, reach, the local
 -- publication date, and the mentioned district / street mapped from their names to codes through the

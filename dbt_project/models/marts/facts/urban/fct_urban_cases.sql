@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key='case_id',
-    file_format='delta',
-) }}
+{{ config(unique_key='case_id') }}
 
 -- One row per digital urban-management case (latest version): type, class and subclass with English
 -- labels, place codes, status, lifecycle times, the hours of each step from the report, and closure.
