@@ -4,12 +4,7 @@
 -- before it. People: dim_person in the register, not registered dead by the period end.
 -- Grain: period × period_start × person_id (patients and elderly living alone only).
 with periods as (
-    select 'day' as period, date_day as period_start, date_day as period_end
-    from {{ ref('dim_date') }}
-    union all
-    select 'month' as period, month_start as period_start, max(date_day) as period_end
-    from {{ ref('dim_date') }}
-    group by month_start
+    select * from {{ ref('int_periods') }}
 ),
 
 people as (

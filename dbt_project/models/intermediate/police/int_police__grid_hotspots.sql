@@ -3,12 +3,7 @@
 -- var('hotspot_top_n') grids with a positive z-score are hotspots.
 -- Grain: period × period_start × grid_code (every current grid, every period of dim_date).
 with periods as (
-    select 'day' as period, date_day as period_start, date_day as period_end
-    from {{ ref('dim_date') }}
-    union all
-    select 'month' as period, month_start as period_start, max(date_day) as period_end
-    from {{ ref('dim_date') }}
-    group by month_start
+    select * from {{ ref('int_periods') }}
 ),
 
 grids as (

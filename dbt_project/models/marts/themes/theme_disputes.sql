@@ -5,12 +5,7 @@
 -- Breakdowns: 'all', 'dispute_type' and 'level' (a dispute's level at the period end; a stay's level).
 -- Grain: hierarchy_level × node_code × period × period_start × breakdown × breakdown_value.
 with periods as (
-    select 'day' as period, date_day as period_start, date_day as period_end
-    from {{ ref('dim_date') }}
-    union all
-    select 'month' as period, month_start as period_start, max(date_day) as period_end
-    from {{ ref('dim_date') }}
-    group by month_start
+    select * from {{ ref('int_periods') }}
 ),
 
 coverage as (

@@ -7,12 +7,7 @@
 -- in the group, share = value / population).
 -- Grain: hierarchy_level × node_code × period × period_start × indicator × indicator_class.
 with periods as (
-    select 'day' as period, date_day as period_start, date_day as period_end
-    from {{ ref('dim_date') }}
-    union all
-    select 'month' as period, month_start as period_start, max(date_day) as period_end
-    from {{ ref('dim_date') }}
-    group by month_start
+    select * from {{ ref('int_periods') }}
 ),
 
 emergencies as (
