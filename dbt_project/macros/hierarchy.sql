@@ -55,3 +55,13 @@
     end
 {%- endmacro %}
 
+
+{#- Fan an event out to the two periods of the themes: its day and its month (period, period_start).
+    Usage:  select e.*, p.period, p.period_start from events as e {{ day_and_month('e.event_date') }}
+-#}
+{% macro day_and_month(date_expr, alias='p') -%}
+    lateral view inline(array(
+        named_struct('period', 'day', 'period_start', {{ date_expr }}),
+        named_struct('period', 'month', 'period_start', trunc({{ date_expr }}, 'MM'))
+    )) {{ alias }}
+{%- endmacro %}

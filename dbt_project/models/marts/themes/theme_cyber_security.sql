@@ -76,10 +76,7 @@ events as (
 periods as (
     select e.*, p.period, p.period_start
     from events as e
-    lateral view inline(array(
-        named_struct('period', 'day', 'period_start', e.event_date),
-        named_struct('period', 'month', 'period_start', trunc(e.event_date, 'MM'))
-    )) p
+    {{ day_and_month('e.event_date') }}
 ),
 
 rolled as (

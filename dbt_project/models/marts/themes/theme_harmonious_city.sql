@@ -86,10 +86,7 @@ case_rows as (
 events as (
     select e.*, p.period, p.period_start
     from (select * from ticket_rows union all select * from case_rows) as e
-    lateral view inline(array(
-        named_struct('period', 'day', 'period_start', e.event_date),
-        named_struct('period', 'month', 'period_start', trunc(e.event_date, 'MM'))
-    )) p
+    {{ day_and_month('e.event_date') }}
 ),
 
 rolled as (

@@ -77,10 +77,7 @@ events as (
         named_struct('breakdown', 'activity_type', 'breakdown_value', coalesce(a.activity_type, 'unknown'),
                      'breakdown_value_en', coalesce(a.activity_type_en, 'unknown'))
     )) b
-    lateral view inline(array(
-        named_struct('period', 'day', 'period_start', a.activity_date),
-        named_struct('period', 'month', 'period_start', trunc(a.activity_date, 'MM'))
-    )) p
+    {{ day_and_month('a.activity_date') }}
     union all
     select
         v.community_code, v.street_code, v.district_code, p.period, p.period_start,
@@ -89,10 +86,7 @@ events as (
         0, 0,
         v.record_id, v.member_id, v.hours
     from {{ ref('stg_party_building__volunteer_hours') }} as v
-    lateral view inline(array(
-        named_struct('period', 'day', 'period_start', v.service_date),
-        named_struct('period', 'month', 'period_start', trunc(v.service_date, 'MM'))
-    )) p
+    {{ day_and_month('v.service_date') }}
 ),
 
 rolled as (
