@@ -106,18 +106,25 @@ police_seen as (
     where i.person_id is not null and i.reported_date is not null
 ),
 
+{#- the evidence of a police-vs-register disagreement: its incidents, first and last day, the place of
+    the latest incident (grid … district, the register's community) -#}
+{%- set police_evidence %}
+        array_sort(collect_set(incident_id)) as incident_ids,
+        min(reported_date) as first_date,
+        max(reported_date) as last_date,
+        {%- for c in ['grid_code', 'civil_community_code', 'street_code', 'district_code'] %}
+        max_by({{ c }}, concat(cast(reported_date as string), incident_id))
+            as {{ 'community_code' if c == 'civil_community_code' else c }},
+        {%- endfor %}
+        max(valid_from) as register_valid_from
+{%- endset %}
+
 community_mismatch as (
     select
         person_id,
         police_community_code,
         civil_community_code,
-        array_sort(collect_set(incident_id)) as incident_ids,
-        min(reported_date) as first_date,
-        max(reported_date) as last_date,
-        max_by(grid_code, concat(cast(reported_date as string), incident_id)) as grid_code,
-        max_by(street_code, concat(cast(reported_date as string), incident_id)) as street_code,
-        max_by(district_code, concat(cast(reported_date as string), incident_id)) as district_code,
-        max(valid_from) as register_valid_from
+        {{ police_evidence }}
     from police_seen
     where police_community_code is not null and civil_community_code is not null
       and police_community_code <> civil_community_code
@@ -129,14 +136,7 @@ mobile_mismatch as (
         person_id,
         police_mobile_token,
         civil_mobile_token,
-        array_sort(collect_set(incident_id)) as incident_ids,
-        min(reported_date) as first_date,
-        max(reported_date) as last_date,
-        max_by(grid_code, concat(cast(reported_date as string), incident_id)) as grid_code,
-        max_by(civil_community_code, concat(cast(reported_date as string), incident_id)) as community_code,
-        max_by(street_code, concat(cast(reported_date as string), incident_id)) as street_code,
-        max_by(district_code, concat(cast(reported_date as string), incident_id)) as district_code,
-        max(valid_from) as register_valid_from
+        {{ police_evidence }}
     from police_seen
     where police_mobile_token is not null and civil_mobile_token is not null
       and police_mobile_token <> civil_mobile_token
