@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from govlake.contracts import Contract, contract
 from govlake.settings import Settings, load_settings
 from spark_jobs.jobs.bronze_file_drop import Landed
-from spark_jobs.jobs.bronze_http_cursor import PullError, as_days, chosen_days, day_arguments, land_pulls, summary
+from spark_jobs.jobs.bronze_http_cursor import PullError, as_days, chosen_days, day_arguments, land_pulls, run_pull_job
 from spark_jobs.transforms.bronze import RawRecord
 from spark_jobs.transforms.pull import PullRange, day_range, db_row_json, db_source, pulled_records
 
@@ -108,18 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if a.dbname:
         settings.feeds.urban_db = a.dbname
-    from govlake.spark import build_spark
-
-    spark = build_spark(settings, f"bronze-{a.feed}")
-    try:
-        res = land_watermark_pull(spark, settings, a.feed, days)
-    except PullError as e:
-        print(f"bronze.{a.feed}: {e}", file=sys.stderr)
-        return 1
-    finally:
-        spark.stop()
-    print(summary(a.feed, res))
-    return 0
+    return run_pull_job(settings, a.feed, lambda spark: land_watermark_pull(spark, settings, a.feed, days))
 
 
 if __name__ == "__main__":

@@ -272,6 +272,23 @@ def summary(feed: str, res: list[Any]) -> str:
             f"{len(res) - len(landed)} skipped")
 
 
+def run_pull_job(settings: Settings, feed: str, land: Callable[[Any], list[Any]]) -> int:
+    """The tail of a pull job's main(): a Spark session, ``land(spark)``, a summary line; a PullError
+    is a clear message and exit code 1, and the session is stopped either way."""
+    from govlake.spark import build_spark
+
+    spark = build_spark(settings, f"bronze-{feed}")
+    try:
+        res = land(spark)
+    except PullError as e:
+        print(f"bronze.{feed}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        spark.stop()
+    print(summary(feed, res))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--feed", required=True)
@@ -281,18 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     days = chosen_days(a)
     settings = load_settings()
-    from govlake.spark import build_spark
-
-    spark = build_spark(settings, f"bronze-{a.feed}")
-    try:
-        res = land_cursor_pull(spark, settings, a.feed, days, base_url=a.base_url, page_limit=a.page_limit)
-    except PullError as e:
-        print(f"bronze.{a.feed}: {e}", file=sys.stderr)
-        return 1
-    finally:
-        spark.stop()
-    print(summary(a.feed, res))
-    return 0
+    return run_pull_job(settings, a.feed, lambda spark: land_cursor_pull(
+        spark, settings, a.feed, days, base_url=a.base_url, page_limit=a.page_limit))
 
 
 if __name__ == "__main__":
