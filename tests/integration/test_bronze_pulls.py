@@ -6,7 +6,6 @@ without pulling again, and a pull that fails half-way writes nothing."""
 
 import datetime as dt
 import json
-import os
 import secrets
 import threading
 import uuid
@@ -20,11 +19,11 @@ from govlake.feeds import urban_db
 from govlake.feeds.police_api import make_server, parse_aware
 from govlake.generator import GenerateOptions, generate
 from govlake.platform.services import Postgres
-from govlake.settings import load_settings
 from spark_jobs.jobs import bronze_http_cursor
 from spark_jobs.jobs.bronze_db_watermark import land_watermark_pull
 from spark_jobs.jobs.bronze_http_cursor import PullError, land_cursor_pull, pull_api_range
 from spark_jobs.transforms.pull import day_range, pull_digest, pulled_records
+from tests.integration.warehouse import prefixed_layers
 
 DAYS = [dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)]
 TOKEN = secrets.token_urlsafe(16)
@@ -37,19 +36,8 @@ def quiet(_):
 
 @pytest.fixture(scope="module")
 def layers(spark):
-    prefix = f"it{uuid.uuid4().hex[:6]}_"
-    old = os.environ.get("GOVLAKE_WAREHOUSE__PREFIX")
-    os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = prefix
-    s = load_settings()
-    for layer in s.warehouse.schemas:
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {s.schema(layer)} LOCATION '{s.schema_location(s.schema(layer))}'")
-    yield s
-    for layer in s.warehouse.schemas:
-        spark.sql(f"DROP SCHEMA IF EXISTS {s.schema(layer)} CASCADE")
-    if old is None:
-        os.environ.pop("GOVLAKE_WAREHOUSE__PREFIX", None)
-    else:
-        os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = old
+    with prefixed_layers(spark) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

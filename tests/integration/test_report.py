@@ -3,9 +3,7 @@ private schemas (prefix), read through Trino, rendered to HTML with masked sampl
 
 import datetime as dt
 import json
-import os
 import re
-import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -13,9 +11,9 @@ from typer.testing import CliRunner
 from govlake.cli import app
 from govlake.contracts import contract
 from govlake.identity import is_valid_id, is_valid_mobile, make_id
-from govlake.settings import load_settings
 from spark_jobs.io import ensure_table
 from spark_jobs.ops import ACCOUNTING_COLUMNS, DELIVERIES_COLUMNS, QUALITY_COLUMNS, QUARANTINE_COLUMNS
+from tests.integration.warehouse import prefixed_layers
 
 UTC = dt.UTC
 IDS = [make_id("420102", dt.date(1980, 5, 17), 12, "M"), make_id("420106", dt.date(1993, 8, 2), 40, "F"),
@@ -27,19 +25,8 @@ ADDRESS = "水果湖社区88号502室"
 
 @pytest.fixture(scope="module")
 def layers(spark):
-    prefix = f"it{uuid.uuid4().hex[:6]}_"
-    old = os.environ.get("GOVLAKE_WAREHOUSE__PREFIX")
-    os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = prefix
-    s = load_settings()
-    for layer in ("ops", "quarantine"):
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {s.schema(layer)} LOCATION '{s.schema_location(s.schema(layer))}'")
-    yield s
-    for layer in ("ops", "quarantine"):
-        spark.sql(f"DROP SCHEMA IF EXISTS {s.schema(layer)} CASCADE")
-    if old is None:
-        os.environ.pop("GOVLAKE_WAREHOUSE__PREFIX", None)
-    else:
-        os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = old
+    with prefixed_layers(spark, ("ops", "quarantine")) as s:
+        yield s
 
 
 def _ddl(columns: str) -> str:
