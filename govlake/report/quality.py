@@ -656,6 +656,13 @@ def _landed_ids(t: Tables, feeds: list[str], since: dt.date, until: dt.date | No
             f"WHERE {_window(feeds, since, until)} AND status = 'landed'")
 
 
+def _of_landed(t: Tables, table: str, alias: str, feeds: list[str], since: dt.date, until: dt.date | None) -> str:
+    """The FROM … WHERE tail (closing the subquery) of an ops table's rows of the landed deliveries."""
+    return (f"      FROM {t.ops_table(table)} {alias}\n"
+            f"      WHERE feed IN {_in(feeds)}\n"
+            f"        AND delivery_id IN ({_landed_ids(t, feeds, since, until)}))\n")
+
+
 def sql_deliveries(t: Tables, feeds: list[str], since: dt.date, until: dt.date | None = None) -> str:
     return ("SELECT feed, delivery_id, source, bytes, rows_read, status, reason, header, delivered_on, started_at,\n"
             "       finished_at, rows_accepted, rows_quarantined, rows_duplicate, silver_status, silver_reason\n"
@@ -669,9 +676,7 @@ def sql_accounting(t: Tables, feeds: list[str], since: dt.date, until: dt.date |
             "       status, reason\n"
             "FROM (SELECT a.*, row_number() OVER (PARTITION BY delivery_id, table_name ORDER BY processed_at DESC)"
             " AS rn\n"
-            f"      FROM {t.ops_table('silver_accounting')} a\n"
-            f"      WHERE feed IN {_in(feeds)}\n"
-            f"        AND delivery_id IN ({_landed_ids(t, feeds, since, until)}))\n"
+            f"{_of_landed(t, 'silver_accounting', 'a', feeds, since, until)}"
             "WHERE rn = 1")
 
 
@@ -680,9 +685,7 @@ def sql_quality(t: Tables, feeds: list[str], since: dt.date, until: dt.date | No
     return ("SELECT feed, table_name, delivery_id, suite, expectation, column_name, rule, severity, success,\n"
             "       observed_value, element_count, unexpected_count, unexpected_percent, blocking, validated_at\n"
             "FROM (SELECT r.*, max(validated_at) OVER (PARTITION BY delivery_id, table_name) AS latest\n"
-            f"      FROM {t.ops_table('quality_results')} r\n"
-            f"      WHERE feed IN {_in(feeds)}\n"
-            f"        AND delivery_id IN ({_landed_ids(t, feeds, since, until)}))\n"
+            f"{_of_landed(t, 'quality_results', 'r', feeds, since, until)}"
             "WHERE validated_at = latest")
 
 
