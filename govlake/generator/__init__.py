@@ -492,11 +492,13 @@ class Generator:
             self.emit(feed, path, jsonl_bytes(rows), len(rows), day, idx)
         else:
             headers = contract_headers(t, names)
-            if self.on and idx >= drift["renamed"]["day"] - 1:
+            first = drift["renamed"]["day"] - 1
+            if self.on and first <= idx < first + drift["renamed"].get("days", 1):
+                # the department's export renames a required column for `days` deliveries, then
+                # reverts (after the rejection reached its steward); every renamed delivery is a defect
                 headers = [drift["renamed"]["to"] if h == drift["renamed"]["column"] else h for h in headers]
-                if idx == drift["renamed"]["day"] - 1:
-                    self.sidecar.add("schema_drift_renamed_column", feed, day, column=drift["renamed"]["column"],
-                                     renamed_to=drift["renamed"]["to"], delivery=str(path.relative_to(self.o.out)))
+                self.sidecar.add("schema_drift_renamed_column", feed, day, column=drift["renamed"]["column"],
+                                 renamed_to=drift["renamed"]["to"], delivery=str(path.relative_to(self.o.out)))
             self.emit(feed, path, csv_bytes(rows, headers, names, "utf-8-sig"), len(rows), day, idx)
 
     def _due(self, feed: str, versions: pd.DataFrame, day: dt.date) -> pd.DataFrame:

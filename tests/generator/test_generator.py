@@ -111,7 +111,7 @@ def test_every_rule_violation_in_the_deliveries_is_in_the_sidecar(dirty):
     late = {r["record_key"] for r in truth if r["kind"] == "late_arrival"}
     damaged = {r["delivery"] for r in truth if r["kind"] == "invalid_gbk_bytes"}
     resent = {r["delivery"]: r["original"] for r in truth if r["kind"] == "duplicate_file"}
-    renamed = {(r["feed"], r["column"]): r["day"] for r in truth if r["kind"] == "schema_drift_renamed_column"}
+    renamed = {(r["feed"], r["column"], r["day"]) for r in truth if r["kind"] == "schema_drift_renamed_column"}
     shifted = {r.get("delivered_key", r["record_key"]) for r in truth if r["kind"] == "future_timestamp"}
     unexplained = []
     for d in deliveries(dirty, contracts, lenient=True):
@@ -125,14 +125,26 @@ def test_every_rule_violation_in_the_deliveries_is_in_the_sidecar(dirty):
             if rule == "lifecycle_order" and key in shifted:
                 continue  # a timestamp moved into the future also breaks the order after it
             source = d.table.column(column).source if column in {c.name for c in d.table.columns} else column
-            if (d.feed, source) in renamed and d.day.isoformat() >= renamed[(d.feed, source)]:
-                continue  # the column arrives under another name from the drift day on
+            if (d.feed, source, d.day.isoformat()) in renamed:
+                continue  # the column arrives under another name in the drift's deliveries
             if key.split("|")[0] in late and (key, column) in recorded_any_delivery:
                 continue  # a late record carries the defect it was given on its original day
             if d.feed in ("police_incidents", "urban_cases") and (key, column) in recorded_any_delivery:
                 continue  # one API/DB stream: recorded against the version that introduced it
             unexplained.append((rel, rule, column, key))
     assert unexplained == [], unexplained[:10]
+
+
+def test_renamed_column_drift_lasts_its_deliveries_then_reverts(dirty):
+    """Disputes rename 网格编码 → 网格代码 on days 5 and 6 (infra/generator.yaml), then the department
+    reverts: every renamed delivery, and only those, is in the sidecar."""
+    truth = {r["delivery"] for r in sidecar(dirty) if r["kind"] == "schema_drift_renamed_column"}
+    headers = {d.day.isoformat(): (str(d.path.relative_to(dirty)), d.headers)
+               for d in deliveries(dirty, all_contracts(), lenient=True) if d.feed == "disputes"}
+    renamed = {day for day, (_, h) in headers.items() if "网格代码" in h}
+    assert renamed == {"2026-01-05", "2026-01-06"}, sorted(renamed)
+    assert all("网格编码" in h for day, (_, h) in headers.items() if day not in renamed)
+    assert truth == {headers[day][0] for day in renamed}
 
 
 def test_recorded_values_are_really_delivered(dirty):

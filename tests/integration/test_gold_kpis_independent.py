@@ -10,8 +10,8 @@ The raw files carry the generator's defects, so this side applies the documented
 * a record that does not decode in the contract's encoding (GBK with invalid bytes), a last line cut
   short (no line end), a CSV line with the wrong number of fields or a JSON line that does not parse
   is quarantined (``parseable``);
-* a CSV delivery whose header lacks a required column (disputes renames 网格编码 → 网格代码 from day
-  5) is rejected whole;
+* a CSV delivery whose header lacks a required column (disputes renames 网格编码 → 网格代码 on days
+  5–6) is rejected whole;
 * IDs are standardised (full-width digits, lowercase x, 15 → 18 digits) and then must have 18
   characters, a plausible birth date (1870-01-01 … the delivery day) and the right GB 11643 check
   character; mobiles (``+86``/separators removed) must read ``1[3-9]`` + 9 digits; codes must exist in
