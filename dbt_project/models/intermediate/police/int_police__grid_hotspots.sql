@@ -1,7 +1,7 @@
 -- Police incident hotspots: each current grid's incident count in a period, its z-score against the
 -- grids of its district in that period (grids without incidents count as 0) and its rank; the top
 -- var('hotspot_top_n') grids with a positive z-score are hotspots.
--- Grain: period × period_start × grid_code (every current grid, every period of dim_date).
+-- Grain: period × period_start × grid_code (every current grid, every period of int_periods).
 with periods as (
     select * from {{ ref('int_periods') }}
 ),
