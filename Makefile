@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 GOVLAKE := .venv/bin/govlake
+SIM := .venv/bin/govlake-sim
 
 .PHONY: help setup up down status smoke demo generate ingest gold docs test lint unit reset
 
@@ -12,14 +13,16 @@ setup:  ## python env from uv.lock + JVM artifacts, Java and PostgreSQL checks (
 	@infra/scripts/bootstrap-python.sh
 	@$(GOVLAKE) setup
 
-up: setup  ## start PostgreSQL, Hive Metastore and Trino on loopback
+up: setup  ## start PostgreSQL, Hive Metastore and Trino (+ the simulator's police API stand-in) on loopback
 	@$(GOVLAKE) up
+	@$(SIM) up
 
 down:  ## stop exactly what `make up` started
+	@if [ -x $(SIM) ]; then $(SIM) down; fi
 	@if [ -x $(GOVLAKE) ]; then $(GOVLAKE) down; fi
 
-status:  ## each service with port, pid, health and memory
-	@$(GOVLAKE) status
+status:  ## each service with port, pid, health and memory (and the stand-ins)
+	@$(GOVLAKE) status; $(SIM) status
 
 smoke: up  ## Spark writes Delta, Trino reads it: counts and checksums must match
 	@$(GOVLAKE) smoke
@@ -31,7 +34,7 @@ DEMO_QUESTION := select node_name as street, sum(police_incidents) as incidents,
 
 demo: up  ## set up, start, prove the round trip, generate a small city, run it through gold, print where to look
 	@$(GOVLAKE) smoke
-	@$(GOVLAKE) generate --sf 0.01 --days 7
+	@$(SIM) generate --sf 0.01 --days 7
 	@$(GOVLAKE) run --start 2026-01-01 --days 7 --through gold
 	@$(GOVLAKE) report quality
 	@$(GOVLAKE) sql --title "洪山区哪五个街道本周警情最多？/ Which five streets of 洪山区 had the most police incidents this week?" \
@@ -40,8 +43,8 @@ demo: up  ## set up, start, prove the round trip, generate a small city, run it 
 	@echo
 	@$(GOVLAKE) info
 
-generate: up  ## generate a synthetic city and its feeds (ARGS="--sf 0.1 --days 30")
-	@$(GOVLAKE) generate $(or $(ARGS),--sf 0.01 --days 7)
+generate: up  ## simulator: a synthetic city and its feeds (ARGS="--sf 0.1 --days 30")
+	@$(SIM) generate $(or $(ARGS),--sf 0.01 --days 7)
 
 ingest: up  ## bronze + silver for the generated city (ARGS="--start 2026-01-01 --days 7")
 	@$(GOVLAKE) run $(or $(ARGS),--start 2026-01-01 --days 7)

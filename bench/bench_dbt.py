@@ -34,10 +34,10 @@ from pathlib import Path
 
 from govlake import pipeline
 from govlake.checksum import spark_content_checksum
-from govlake.feeds.sandbox import sandbox
-from govlake.generator import GenerateOptions, generate
 from govlake.settings import load_settings, project_root
 from govlake.spark import build_spark
+from govlake_sim.generator import GenerateOptions, generate
+from govlake_sim.sandbox import sandbox
 
 START = dt.date(2026, 1, 1)
 

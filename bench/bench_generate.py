@@ -15,14 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from govlake.generator import GenerateOptions, generate
-from govlake.settings import load_settings
+from govlake_sim.generator import GenerateOptions, generate
 
 
 def one(sf: float, days: int, out: Path) -> tuple[float, int, dict]:
-    divisions = load_settings().shared_data_dir / "wuhan_divisions.csv"
     t = time.perf_counter()
-    r = generate(GenerateOptions(sf=sf, days=days, out=out, divisions_path=divisions if divisions.is_file() else None))
+    r = generate(GenerateOptions(sf=sf, days=days, out=out))
     return time.perf_counter() - t, r.total_rows, r.stats
 
 

@@ -20,10 +20,10 @@ import uuid
 from pathlib import Path
 
 from govlake import pipeline
-from govlake.feeds.sandbox import sandbox
-from govlake.generator import GenerateOptions, generate
 from govlake.settings import load_settings
 from govlake.spark import build_spark
+from govlake_sim.generator import GenerateOptions, generate
+from govlake_sim.sandbox import sandbox
 
 START = dt.date(2026, 1, 1)
 

@@ -16,13 +16,19 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+from govlake.errors import GovlakeError
+
+if TYPE_CHECKING:
+    from govlake.settings import Settings
 
 CHUNK = 1 << 20
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(GovlakeError):
     """An artifact that cannot be downloaded or does not verify."""
 
 
@@ -231,3 +237,24 @@ def extract_tarball(
     tmp.replace(dest)
     stamp_file.write_text(stamp)
     return dest / top, True
+
+
+def artifact_path(settings: Settings, name: str) -> Path:
+    """The verified cached file of the artifact ``name`` in ``infra/artifacts.yaml``."""
+    cache = ArtifactCache(settings.cache_dir, settings.maven.repository)
+    for a in load_manifest(settings.root / "infra" / "artifacts.yaml"):
+        if a.name == name:
+            if not cache.is_verified(a):
+                raise ArtifactError(f"{a.coordinate} is not in the cache yet: run `make setup` first.")
+            return cache.path(a)
+    raise ArtifactError(f"artifact {name!r} is not listed in infra/artifacts.yaml")
+
+
+def pyspark_jars_dir() -> Path:
+    """The jars folder of the installed pyspark package (Spark, Hive metastore 2.3, DataNucleus)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise ArtifactError("pyspark is not installed in this environment: run `make setup`.")
+    return Path(spec.origin).parent / "jars"

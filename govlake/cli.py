@@ -8,23 +8,41 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-from govlake.artifacts import ArtifactError
-from govlake.platform.java import JavaNotFound
-from govlake.platform.process import PlatformError
-from govlake.settings import SettingsError, load_settings
+from govlake.errors import GovlakeError
+from govlake.settings import load_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="govlake: city-governance lakehouse")
 _wide = None if sys.stdout.isatty() else 160
 console = Console(highlight=False, soft_wrap=True, width=_wide)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_wide)
 
-USER_ERRORS = (PlatformError, JavaNotFound, ArtifactError, SettingsError)
+
+def user_error(e: BaseException) -> bool:
+    """Errors a user acts on: ours, bad values, files and connections, and Trino's answers."""
+    return isinstance(e, GovlakeError | ValueError | OSError) or type(e).__module__.startswith("trino.")
 
 
-def _fail(e: Exception) -> None:
-    err.print(f"[bold red]error:[/] {e}")
-    raise typer.Exit(1)
+class _Commands(TyperGroup):
+    """Every command's user errors end here, printed as one line (exit 1); bugs keep their traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            if not user_error(e):
+                raise
+            msg = getattr(e, "message", None) or str(e) or type(e).__name__
+            err.print(f"[bold red]error:[/] {msg}")
+            raise typer.Exit(1) from None
+
+
+def _fail(message: str) -> None:
+    raise GovlakeError(message)
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True,
+                  help="govlake: city-governance lakehouse")
 
 
 @app.command()
@@ -32,10 +50,7 @@ def setup(verify: bool = typer.Option(False, help="re-hash every cached artifact
     """Install and verify what the platform needs (idempotent; a warm run fetches nothing)."""
     from govlake.setup import run_setup
 
-    try:
-        run_setup(load_settings(), console.print, verify=verify)
-    except USER_ERRORS as e:
-        _fail(e)
+    run_setup(load_settings(), console.print, verify=verify)
 
 
 @app.command()
@@ -44,10 +59,7 @@ def up() -> None:
     from govlake import platform
 
     s = load_settings()
-    try:
-        secs = platform.up(s, console.print)
-    except USER_ERRORS as e:
-        _fail(e)
+    secs = platform.up(s, console.print)
     console.print(f"platform up in {secs:.1f}s — Trino {s.trino.url} (catalog {s.trino.catalog}), "
                   f"metastore {s.metastore.uri}, logs {s.log_dir}")
 
@@ -57,10 +69,7 @@ def down() -> None:
     """Stop exactly the processes `up` started."""
     from govlake import platform
 
-    try:
-        platform.down(load_settings(), console.print)
-    except USER_ERRORS as e:
-        _fail(e)
+    platform.down(load_settings(), console.print)
 
 
 @app.command()
@@ -86,95 +95,12 @@ def smoke() -> None:
     """Spark writes a Delta table (append, MERGE, delete); Trino reads it; counts and checksums match."""
     from govlake.platform.smoke import run_smoke
 
-    try:
-        result = run_smoke(load_settings())
-    except USER_ERRORS as e:
-        _fail(e)
+    result = run_smoke(load_settings())
     print(result.line)
     if not result.ok:
         for problem in result.problems:
             err.print(f"smoke: {problem}")
         raise typer.Exit(1)
-
-
-@app.command()
-def generate(
-    sf: float = typer.Option(0.01, help="scale factor: 1 = 1,000,000 residents"),
-    start: str = typer.Option("2026-01-01", help="first day (YYYY-MM-DD)"),
-    days: int = typer.Option(7, help="number of days"),
-    defects: str = typer.Option("default", help="default | none"),
-    seed: int = typer.Option(42, help="random seed: same seed and arguments, same bytes"),
-    out: Path | None = typer.Option(None, help="output folder (default: settings feeds.out_dir)"),
-    db: bool = typer.Option(True, help="load the urban_cases source table into PostgreSQL"),
-) -> None:
-    """Generate a synthetic city and its nine departmental feeds, with recorded defects."""
-    import datetime as dt
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from govlake.generator import GenerateOptions
-    from govlake.generator import generate as run_generate
-
-    s = load_settings()
-    try:
-        first = dt.date.fromisoformat(start)
-    except ValueError:
-        _fail(ValueError(f"--start must be a date YYYY-MM-DD, not {start!r}"))
-    opts = GenerateOptions(sf=sf, start=first, days=days, defects=defects, seed=seed,
-                           out=(out or s.feeds_out_dir).resolve(),
-                           divisions_path=s.shared_data_dir / "wuhan_divisions.csv")
-    if not opts.divisions_path.is_file():
-        err.print(f"note: {opts.divisions_path} not found: generating streets and communities under the "
-                  "13 real districts")
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as progress:
-        task = progress.add_task(f"generating SF{sf} × {days} days", total=days)
-        try:
-            result = run_generate(opts, lambda _n, done, _t: progress.update(task, completed=done))
-        except (ValueError, OSError) as e:
-            _fail(e)
-    t = Table("feed", "files", "rows", "MiB")
-    for feed, st in sorted(result.stats.items()):
-        t.add_row(feed, str(st.files), f"{st.rows:,}", f"{st.bytes / 2**20:.1f}")
-    console.print(t)
-    console.print(f"{result.residents:,} residents, {result.total_rows:,} records, {result.defects:,} defects "
-                  f"recorded in {opts.out / 'ground_truth' / 'defects.jsonl'} — {result.seconds:.1f}s "
-                  f"({result.total_rows / max(result.seconds, 1e-9):,.0f} records/s)")
-    if db:
-        from govlake.feeds.urban_db import load_all
-
-        try:
-            loads = load_all(s, opts.out)
-        except USER_ERRORS as e:
-            _fail(e)
-        console.print(f"urban_cases source table ({s.feeds.urban_db}.public.um_cases): "
-                      + ", ".join(f"{x.day} +{x.inserted}/~{x.updated}" for x in loads))
-    _restart_police_api_if_serving(s, opts.out)
-
-
-def _restart_police_api_if_serving(s, out: Path) -> None:
-    from govlake.platform.services import PoliceApiService
-
-    svc = PoliceApiService(s)
-    if svc.pid() and out.resolve() == s.feeds_out_dir.resolve():
-        for line in svc.restart():
-            console.print(line)
-
-
-@app.command("serve-feeds")
-def serve_feeds() -> None:
-    """(Re)start the police API stand-in on the data `govlake generate` wrote (also done by `make up`)."""
-    from govlake.platform.services import PoliceApiService
-
-    s = load_settings()
-    svc = PoliceApiService(s)
-    try:
-        for line in svc.restart():
-            console.print(line)
-    except USER_ERRORS as e:
-        _fail(e)
-    console.print(f"police API: http://{svc.host}:{svc.port}/api/v1/incidents "
-                  f"(bearer token in {svc.token_file})")
 
 
 @app.command()
@@ -230,26 +156,21 @@ def run(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from govlake.pipeline import PipelineError
     from govlake.pipeline import run as run_pipeline
-    from spark_jobs.jobs.silver import AccountingError
 
     s = load_settings()
     if through not in ("silver", "gold"):
-        _fail(ValueError(f"--through {through!r}: expected silver or gold"))
+        _fail(f"--through {through!r}: expected silver or gold")
     try:
         first = dt.date.fromisoformat(start)
     except ValueError:
-        _fail(ValueError(f"--start {start!r} is not a date (YYYY-MM-DD)"))
+        _fail(f"--start {start!r} is not a date (YYYY-MM-DD)")
     landing = (landing or s.feeds_out_dir / "landing").resolve()
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
-            summaries = run_pipeline(s, landing, first, days, feed or None, echo=console.print, progress=progress,
-                                     through=through)
-    except (*USER_ERRORS, PipelineError, AccountingError) as e:
-        _fail(e)
+    with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
+        summaries = run_pipeline(s, landing, first, days, feed or None, echo=console.print, progress=progress,
+                                 through=through)
     console.print(_summary_table(summaries))
     for sm in summaries:
         for note in sm.notes[:3]:
@@ -270,33 +191,27 @@ def replay(
     from govlake import pipeline
 
     s = load_settings()
-    try:
-        if delivery:
-            for a in pipeline.replay_delivery(s, delivery, echo=console.print):
-                console.print(f"{a.table}: {a.status}")
-        elif file and feed and date:
-            landing = (landing or s.feeds_out_dir / "landing").resolve()
-            day = dt.date.fromisoformat(date)
-            target = pipeline.redeliver(s, feed, file, day, landing)
-            console.print(f"re-delivered as {target}")
-            summaries = pipeline.run(s, landing, day, 1, [feed], echo=console.print)
-            console.print(_summary_table(summaries))
-        else:
-            _fail(ValueError("give --delivery ID, or --file F --feed FEED --date YYYY-MM-DD"))
-    except (*USER_ERRORS, pipeline.PipelineError, ValueError) as e:
-        _fail(e)
+    if delivery:
+        for a in pipeline.replay_delivery(s, delivery, echo=console.print):
+            console.print(f"{a.table}: {a.status}")
+    elif file and feed and date:
+        landing = (landing or s.feeds_out_dir / "landing").resolve()
+        day = dt.date.fromisoformat(date)
+        target = pipeline.redeliver(s, feed, file, day, landing)
+        console.print(f"re-delivered as {target}")
+        summaries = pipeline.run(s, landing, day, 1, [feed], echo=console.print)
+        console.print(_summary_table(summaries))
+    else:
+        _fail("give --delivery ID, or --file F --feed FEED --date YYYY-MM-DD")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def dbt(ctx: typer.Context) -> None:
     """Run dbt on the theme library with the platform's settings: `govlake dbt build`, `govlake dbt test -s x`."""
-    from govlake.dbt import DbtError, run_dbt
+    from govlake.dbt import run_dbt
 
     s = load_settings()
-    try:
-        res = run_dbt(s, list(ctx.args))
-    except DbtError as e:
-        _fail(e)
+    res = run_dbt(s, list(ctx.args))
     if not res.ok:
         for f in res.failures():
             console.print(f"[red]{f['status']}[/] {f['resource_type']} {f['name']}: {f['message']}")
@@ -326,9 +241,9 @@ def sql(
         names = [d[0] for d in cur.description or []]
         conn.close()
     except (trino.exceptions.TrinoUserError, trino.exceptions.TrinoQueryError) as e:
-        _fail(ValueError(f"Trino refused the query: {getattr(e, 'message', e)}"))
+        _fail(f"Trino refused the query: {getattr(e, 'message', e)}")
     except OSError as e:
-        _fail(ValueError(f"Trino at {s.trino.url} is not reachable ({e}); run `make up`"))
+        _fail(f"Trino at {s.trino.url} is not reachable ({e}); run `make up`")
     table = Table(title=title)
     for n in names:
         table.add_column(n)
@@ -346,19 +261,44 @@ def docs(
     serve: bool = typer.Option(True, help="serve the site after generating it"),
 ) -> None:
     """Generate the dbt docs site (models, columns in Chinese and English, lineage) and serve it locally."""
-    from govlake.dbt import DbtError, project_dir, run_dbt
+    from govlake.dbt import project_dir, run_dbt
 
     s = load_settings()
-    try:
-        res = run_dbt(s, ["docs", "generate"])
-        if not res.ok:
-            _fail(DbtError("dbt docs generate failed (see .state/logs/dbt)"))
-        console.print(f"docs site: {project_dir(s) / 'target' / 'index.html'}")
-        if serve:
-            console.print(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
-            run_dbt(s, ["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])
-    except DbtError as e:
-        _fail(e)
+    res = run_dbt(s, ["docs", "generate"])
+    if not res.ok:
+        _fail("dbt docs generate failed (see .state/logs/dbt)")
+    console.print(f"docs site: {project_dir(s) / 'target' / 'index.html'}")
+    if serve:
+        console.print(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
+        run_dbt(s, ["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])
+
+
+contracts_app = typer.Typer(no_args_is_help=True, help="Data contracts (schemas/feeds) and what is derived from them")
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("derive")
+def contracts_derive(
+    check: bool = typer.Option(False, "--check", help="write nothing; exit 1 listing the stale derived files"),
+) -> None:
+    """Write the derived files (GX suites, dbt sources, the contract JSON Schema) from the contracts."""
+    from govlake.derive import main as derive_main
+
+    rc = derive_main(["--check"] if check else [])
+    if rc:
+        raise typer.Exit(rc)
+
+
+@contracts_app.command("list")
+def contracts_list() -> None:
+    """Every feed contract: department, delivery mode, cadence, tables."""
+    from govlake.contracts import all_contracts
+
+    t = Table("feed", "version", "department", "delivery", "cadence", "freshness h", "tables")
+    for c in all_contracts().values():
+        t.add_row(c.feed, f"v{c.version}", f"{c.department.zh} / {c.department.en}", f"{c.delivery.mode} "
+                  f"({c.delivery.format})", c.cadence, f"{c.freshness_hours:g}", ", ".join(tb.name for tb in c.tables))
+    console.print(t)
 
 
 report_app = typer.Typer(no_args_is_help=True, help="Reports for department data stewards")
@@ -376,21 +316,15 @@ def report_quality(
     """Per-department data quality pages (self-contained HTML, masked samples) read through Trino."""
     import datetime as dt
 
-    from trino.exceptions import Error as TrinoError
-    from trino.exceptions import HttpError
-
     from govlake.report import write_quality_reports
 
     s = load_settings()
     try:
         first, last = (dt.date.fromisoformat(x) if x else None for x in (since, until))
     except ValueError as e:
-        _fail(ValueError(f"--since/--until must be dates YYYY-MM-DD: {e}"))
+        _fail(f"--since/--until must be dates YYYY-MM-DD: {e}")
     target = (out or s.state_dir / "reports" / "quality").resolve()
-    try:
-        written = write_quality_reports(s, target, department, first, last, gx_docs, console.print)
-    except (ValueError, TrinoError, HttpError, OSError, *USER_ERRORS) as e:
-        _fail(e)
+    written = write_quality_reports(s, target, department, first, last, gx_docs, console.print)
     for p in written.files:
         console.print(f"wrote {p}")
 
@@ -407,15 +341,9 @@ def findings_decide(
     note: str | None = typer.Option(None, "--note", help="short note (no clear personal data)"),
 ) -> None:
     """Append a steward's decision to ops.finding_decisions (the next dbt run keeps it)."""
-    from trino.exceptions import Error as TrinoError
-    from trino.exceptions import HttpError
-
     from govlake.findings import decide
 
-    try:
-        d = decide(load_settings(), finding_id, status, by, note)
-    except (ValueError, TrinoError, HttpError, *USER_ERRORS) as e:
-        _fail(e)
+    d = decide(load_settings(), finding_id, status, by, note)
     console.print(f"{d.finding_id}: {d.status} by {d.decided_by} at {d.decided_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
@@ -425,15 +353,9 @@ def findings_list(
     department: str | None = typer.Option(None, help="owning department (民政, 公安 …)"),
 ) -> None:
     """Findings with their current status (latest decision, default open)."""
-    from trino.exceptions import Error as TrinoError
-    from trino.exceptions import HttpError
-
     from govlake.findings import LIST_COLUMNS, list_findings
 
-    try:
-        rows = list_findings(load_settings(), status, department)
-    except (ValueError, TrinoError, HttpError, *USER_ERRORS) as e:
-        _fail(e)
+    rows = list_findings(load_settings(), status, department)
     t = Table(*LIST_COLUMNS)
     for r in rows:
         t.add_row(*["" if v is None else str(v) for v in r])
@@ -446,17 +368,11 @@ def findings_evaluate(
     defects: Path | None = typer.Option(None, help="ground_truth/defects.jsonl (default: under feeds.out_dir)"),
 ) -> None:
     """Recall and precision of gold.reconciliation_findings against the generator's ground truth."""
-    from trino.exceptions import Error as TrinoError
-    from trino.exceptions import HttpError
-
     from govlake.findings import default_defects_path, finding_pairs, token_key
     from govlake.reconciliation_eval import evaluate_file
 
     s = load_settings()
-    try:
-        ev = evaluate_file(finding_pairs(s), defects or default_defects_path(s), token_key(s))
-    except (ValueError, OSError, TrinoError, HttpError, *USER_ERRORS) as e:
-        _fail(e)
+    ev = evaluate_file(finding_pairs(s), defects or default_defects_path(s), token_key(s))
     for line in ev.lines():
         console.print(line)
 

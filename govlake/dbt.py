@@ -20,10 +20,11 @@ from typing import Any
 
 import yaml
 
+from govlake.errors import GovlakeError
 from govlake.settings import Settings, project_root
 
 
-class DbtError(RuntimeError):
+class DbtError(GovlakeError):
     pass
 
 

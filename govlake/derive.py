@@ -1,8 +1,8 @@
 """Derived artefacts of the data contracts: the contract JSON Schema, one Great Expectations suite per
 table and the dbt ``sources.yml`` of the silver layer.
 
-The derived files are committed; ``python -m govlake.derive`` rewrites them and
-``python -m govlake.derive --check`` (and a test) fails when a committed file is stale.
+The derived files are committed; ``govlake contracts derive`` rewrites them and
+``govlake contracts derive --check`` (and a test) fails when a committed file is stale.
 Output is deterministic: the same contracts always give the same bytes.
 """
 
@@ -309,7 +309,7 @@ def check_derived(root: Path | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m govlake.derive", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="govlake contracts derive", description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 listing the stale derived files, write nothing")
     ap.add_argument("--root", type=Path, default=None, help="project root (default: the govlake checkout)")
     args = ap.parse_args(argv)
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = check_derived(root)
         if stale:
-            print("stale derived files (run `python -m govlake.derive`):", file=sys.stderr)
+            print("stale derived files (run `govlake contracts derive`):", file=sys.stderr)
             for rel in stale:
                 print(f"  {rel}", file=sys.stderr)
             return 1

@@ -1,9 +1,11 @@
 """The five-level hierarchy: city → district → street → community → grid.
 
-Districts, streets and communities come from the real Wuhan list (``wuhan_divisions.csv`` in the
-shared data folder, a settings path). When that file is absent the 13 real districts are used and
-streets and communities are generated under them with well-formed codes. Grids (网格) have no
-public list: they are generated under each community with stable codes (community code + 3 digits).
+Districts, streets and communities come from the real Wuhan list shipped with govlake
+(``govlake/reference/wuhan_divisions.csv``: National Bureau of Statistics division codes as of
+2020-06-30; source and vintage in ``govlake/reference/README.md``). An invented hierarchy (the 13
+real districts with generated streets and communities) is available only when asked for by name
+(``load_divisions("invented")``). Grids (网格) have no public list: they are generated under each
+community with stable codes (community code + 3 digits).
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CITY_CODE = "4201"
-CITY_NAME = "武汉市"
 LEVELS = ("district", "street", "community", "grid")
 CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
 
-# GB/T 2260 districts of Wuhan (public facts, see shared/DOMAIN.md)
+# GB/T 2260 districts of Wuhan (public facts; the same 13 as the reference CSV)
 DISTRICTS = {
     "420102": "江岸区", "420103": "江汉区", "420104": "硚口区", "420105": "汉阳区", "420106": "武昌区",
     "420107": "青山区", "420111": "洪山区", "420112": "东西湖区", "420113": "汉南区", "420114": "蔡甸区",
@@ -28,6 +29,7 @@ DISTRICTS = {
 }
 # Function-zone codes some local systems use; not in the national table (a realistic conflict).
 FUNCTION_ZONES = {"420118": "武汉开发区", "420119": "东湖开发区", "420120": "东湖风景区"}
+REFERENCE_CSV = Path(__file__).resolve().parent / "reference" / "wuhan_divisions.csv"
 URBAN_DISTRICTS = {"420102", "420103", "420104", "420105", "420106", "420107", "420111"}
 
 
@@ -97,22 +99,27 @@ def is_urban_community(code: str) -> bool:
     return code[9] in "01"
 
 
-def load_divisions(path: Path | None, seed: int = 42) -> Hierarchy:
-    """The real list when ``path`` exists, else a generated one under the 13 real districts."""
-    if path is not None and Path(path).is_file():
-        h = Hierarchy(source=str(path))
-        with Path(path).open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                h.add(Division(row["level"], row["code"], row["name"], row["parent_code"]))
-        h.validate()
-        return h
-    return generated_divisions(seed)
+def load_divisions(source: str | Path = "real", seed: int = 42) -> Hierarchy:
+    """The division hierarchy: ``"real"`` (the shipped NBS 2020 list, the default), ``"invented"``
+    (generated under the 13 real districts with ``seed``), or the path of a CSV with the columns
+    ``level, code, name, parent_code``."""
+    if str(source) == "invented":
+        return generated_divisions(seed)
+    path = REFERENCE_CSV if str(source) == "real" else Path(source)
+    if not path.is_file():
+        raise DivisionError(f"division list {path} not found (give 'real', 'invented' or an existing CSV)")
+    h = Hierarchy(source="real" if path == REFERENCE_CSV else str(path))
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            h.add(Division(row["level"], row["code"], row["name"], row["parent_code"]))
+    h.validate()
+    return h
 
 
 def generated_divisions(seed: int = 42) -> Hierarchy:
     """13 real districts; 8–20 streets each; 10–30 communities per street (villages outside the core)."""
     rng = random.Random(seed)
-    h = Hierarchy(source="generated")
+    h = Hierarchy(source="invented")
     for dcode, dname in DISTRICTS.items():
         h.add(Division("district", dcode, dname, CITY_CODE))
         urban = dcode in URBAN_DISTRICTS

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govlake.contracts import all_contracts, contract
+from govlake.errors import GovlakeError
 from govlake.settings import Settings
 
 
-class PipelineError(RuntimeError):
+class PipelineError(GovlakeError):
     """A run that cannot start or finish; the message says what to do."""
 
 

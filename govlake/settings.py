@@ -20,6 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from govlake.errors import GovlakeError
+
 
 def project_root() -> Path:
     """The checkout govlake runs from (``GOVLAKE_HOME`` overrides)."""
@@ -29,14 +31,13 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-class SettingsError(RuntimeError):
+class SettingsError(GovlakeError):
     """A settings file or value that cannot be used."""
 
 
 class PathsSettings(BaseModel):
     state_dir: Path = Path(".state")
     cache_dir: Path = Path("~/.cache/govlake")
-    shared_data_dir: Path = Path("../shared/data")
 
 
 class PostgresSettings(BaseModel):
@@ -176,10 +177,6 @@ class Settings(BaseSettings):
     @cached_property
     def cache_dir(self) -> Path:
         return self._resolve(self.paths.cache_dir)
-
-    @cached_property
-    def shared_data_dir(self) -> Path:
-        return self._resolve(self.paths.shared_data_dir)
 
     @cached_property
     def feeds_out_dir(self) -> Path:

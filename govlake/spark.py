@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from govlake.artifacts import artifact_path
 from govlake.platform.java import spark_jdk
-from govlake.platform.services import artifact_path
 from govlake.settings import Settings
 
 if TYPE_CHECKING:

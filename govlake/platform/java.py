@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from govlake.errors import GovlakeError
 from govlake.settings import JavaSettings
 
 
-class JavaNotFound(RuntimeError):
+class JavaNotFound(GovlakeError):
     """No suitable JDK; the message is one sentence naming what is needed."""
 
 

@@ -11,8 +11,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from govlake.errors import GovlakeError
 
-class PlatformError(RuntimeError):
+
+class PlatformError(GovlakeError):
     """A problem the user can act on; printed as one line, never as a traceback."""
 
 

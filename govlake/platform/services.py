@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import subprocess
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from govlake.artifacts import ArtifactCache, load_manifest
+from govlake.artifacts import artifact_path, pyspark_jars_dir
 from govlake.platform.java import spark_jdk, trino_jdk
 from govlake.platform.process import (
     PlatformError,
@@ -31,6 +30,7 @@ from govlake.platform.process import (
     stop_pid,
     wait_until,
 )
+from govlake.secrets import secret
 from govlake.settings import Settings
 
 
@@ -45,19 +45,6 @@ class ServiceStatus:
     rss_mb: float | None = None
 
 
-# ---------------------------------------------------------------------------------------------
-# shared helpers
-# ---------------------------------------------------------------------------------------------
-def artifact_path(settings: Settings, name: str) -> Path:
-    cache = ArtifactCache(settings.cache_dir, settings.maven.repository)
-    for a in load_manifest(settings.root / "infra" / "artifacts.yaml"):
-        if a.name == name:
-            if not cache.is_verified(a):
-                raise PlatformError(f"{a.coordinate} is not in the cache yet: run `make setup` first.")
-            return cache.path(a)
-    raise PlatformError(f"artifact {name!r} is not listed in infra/artifacts.yaml")
-
-
 def trino_install_dir(settings: Settings) -> Path:
     tarball = artifact_path(settings, "trino-server")
     dest = settings.cache_dir / "trino" / tarball.name.removesuffix(".tar.gz")
@@ -65,27 +52,6 @@ def trino_install_dir(settings: Settings) -> Path:
     if not found or not (dest / ".extracted").is_file():
         raise PlatformError("the Trino server is not unpacked yet: run `make setup` first.")
     return found[0]
-
-
-def pyspark_jars_dir() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("pyspark")
-    if spec is None or spec.origin is None:
-        raise PlatformError("pyspark is not installed in this environment: run `make setup`.")
-    return Path(spec.origin).parent / "jars"
-
-
-def secret(settings: Settings, name: str, nbytes: int = 24) -> str:
-    """A generated local secret (git-ignored state), created on first use."""
-    path = settings.secrets_dir / name
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(nbytes))
-    return path.read_text().strip()
 
 
 def get_json(url: str, timeout: float = 3) -> dict | None:
@@ -556,53 +522,6 @@ class Trino(Service):
 
 
 # ---------------------------------------------------------------------------------------------
-# The police department's HTTP API, stood in for by govlake (serves what `govlake generate` wrote)
-# ---------------------------------------------------------------------------------------------
-class PoliceApiService(Service):
-    name = "police-api"
-    setting = "GOVLAKE_FEEDS__POLICE_API_PORT"
-    start_timeout = 60.0
-
-    @property
-    def host(self) -> str:
-        return self.s.feeds.police_api_host
-
-    @property
-    def port(self) -> int:
-        return self.s.feeds.police_api_port
-
-    @property
-    def data_file(self) -> Path:
-        return self.s.feeds_out_dir / "police_api" / "incidents.jsonl"
-
-    @property
-    def token_file(self) -> Path:
-        secret(self.s, "police_api_token")
-        return self.s.secrets_dir / "police_api_token"
-
-    def prepare(self) -> None:
-        if not self.data_file.is_file():  # nothing generated yet: serve an empty feed
-            self.data_file.parent.mkdir(parents=True, exist_ok=True)
-            self.data_file.write_text("")
-
-    def command(self) -> tuple[list[str], dict[str, str], Path | None]:
-        import sys
-
-        return (
-            [sys.executable, "-m", "govlake.feeds.police_api", "--data", str(self.data_file),
-             "--host", self.host, "--port", str(self.port), "--token-file", str(self.token_file)],
-            dict(os.environ, GOVLAKE_STATE=str(self.s.state_dir)),
-            self.s.state_dir,
-        )
-
-    def health(self) -> tuple[bool, str]:
-        info = get_json(f"http://{self.host}:{self.port}/health")
-        if info is None:
-            return False, "not answering"
-        return info.get("status") == "ok", f"{info.get('versions', 0)} incident versions"
-
-
-# ---------------------------------------------------------------------------------------------
 # Spark Thrift Server (optional: dbt's `thrift` method; `dbt.start_thrift` in settings)
 # ---------------------------------------------------------------------------------------------
 class SparkThrift(Service):
@@ -651,7 +570,7 @@ class SparkThrift(Service):
         return cmd, env, work
 
 
-SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino, PoliceApiService)
+SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino)
 
 
 def services(settings: Settings) -> list[Service]:

@@ -15,6 +15,7 @@ $PY -m ruff check . || exit 1
 if [ "$was_up" = 0 ]; then
   echo "== platform up (for the integration tests)"
   $GOVLAKE up || exit 1
+  .venv/bin/govlake-sim up || exit 1
 fi
 
 echo "== pytest"
@@ -23,6 +24,7 @@ rc=$?
 
 if [ "$was_up" = 0 ]; then
   echo "== platform down (it was not running before the tests)"
+  .venv/bin/govlake-sim down
   $GOVLAKE down
   # `down` must leave no process of this checkout behind
   left=$(pgrep -af -- "$PWD/.state" | grep -v pgrep || true)

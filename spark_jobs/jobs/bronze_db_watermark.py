@@ -80,16 +80,16 @@ def land_watermark_pull(spark, settings: Settings, feed: str, day: dt.date | Ite
     """Land the delivery day(s) ``day`` of a ``db_watermark`` feed; one result per day, in day order.
 
     ``connect()`` opens a connection to the department's database (default: ``settings.feeds.urban_db``
-    on the project PostgreSQL, ``govlake.feeds.urban_db.connect``).
+    on the configured PostgreSQL, ``govlake.sources.department_db``).
     """
     c = contract(feed)
     if c.delivery.mode != "db_watermark":
         raise ValueError(f"{feed} is delivered by {c.delivery.mode}, not by a database watermark")
     if connect is None:
-        from govlake.feeds import urban_db
+        from govlake.sources import department_db
 
         def connect():
-            return urban_db.connect(settings)
+            return department_db(settings)
 
     ranges = [day_range(feed, d) for d in as_days(day)]
     table, wm = c.delivery.table, c.delivery.watermark_column

@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from govlake.contracts import contract
+from govlake.errors import GovlakeError
 from govlake.settings import Settings, load_settings
 from spark_jobs.jobs.bronze_file_drop import Landed
 from spark_jobs.ops import BRONZE_COLUMNS, DELIVERIES_COLUMNS, DeliveryRecord, record_delivery
@@ -76,7 +77,7 @@ TIMEOUT_SECONDS = 30.0
 Fetch = Callable[[str, dict[str, str]], str]  # (url, request headers) → response body text
 
 
-class PullError(RuntimeError):
+class PullError(GovlakeError):
     """A range could not be pulled completely; nothing of it was written."""
 
 
@@ -229,18 +230,17 @@ def land_cursor_pull(spark, settings: Settings, feed: str, day: dt.date | Iterab
                      deliveries_table: str | None = None) -> list[Landed]:
     """Land the delivery day(s) ``day`` of an ``http_cursor`` feed; one result per day, in day order.
 
-    ``base_url`` defaults to the police API stand-in of the settings, ``token`` to its generated
-    secret; ``fetch(url, headers) -> body`` replaces the HTTP client (tests).
+    ``base_url`` and ``token`` default to the police API of the settings (``govlake.sources``);
+    ``fetch(url, headers) -> body`` replaces the HTTP client (tests).
     """
     c = contract(feed)
     if c.delivery.mode != "http_cursor":
         raise ValueError(f"{feed} is delivered by {c.delivery.mode}, not through a cursor API")
-    if base_url is None:
-        base_url = f"http://{settings.feeds.police_api_host}:{settings.feeds.police_api_port}"
-    if token is None:
-        from govlake.platform.services import secret
+    if base_url is None or token is None:
+        from govlake.sources import police_api
 
-        token = secret(settings, "police_api_token")
+        default_url, default_token = police_api(settings)
+        base_url, token = base_url or default_url, token or default_token
     endpoint, param = c.delivery.endpoint, c.delivery.cursor_param
     ranges = [day_range(feed, d) for d in as_days(day)]
 

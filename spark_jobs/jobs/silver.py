@@ -23,12 +23,13 @@ from functools import cache
 from pathlib import Path
 
 from govlake.contracts import Contract, Table, contract, silver_column_names
+from govlake.errors import GovlakeError
 from govlake.quality import Gate, blocking_reason
 from govlake.settings import load_settings
 from spark_jobs.ops import ACCOUNTING_COLUMNS, QUALITY_COLUMNS, QUARANTINE_COLUMNS, VAULT_COLUMNS, spark_ddl
 
 
-class AccountingError(RuntimeError):
+class AccountingError(GovlakeError):
     pass
 
 
@@ -347,7 +348,7 @@ def run_silver(spark, settings, feed: str, reference_csv: Path, echo=print) -> l
     """Every landed delivery of ``feed`` not yet accounted for, table by table."""
     from pyspark.sql import functions as F
 
-    from govlake.platform.services import secret
+    from govlake.secrets import secret
 
     c = contract(feed)
     key = secret(settings, "person_token_key", 32).encode()
@@ -382,7 +383,7 @@ def replay(spark, settings, delivery_id: str, reference_csv: Path, echo=print) -
     quarantined before are not quarantined twice, and a newer version from a later delivery wins."""
     from pyspark.sql import functions as F
 
-    from govlake.platform.services import secret
+    from govlake.secrets import secret
 
     found = (spark.table(f"{settings.schema('ops')}.deliveries")
              .where((F.col("delivery_id") == delivery_id) & (F.col("status") == "landed")).limit(1).collect())

@@ -12,12 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govlake.contracts import all_contracts
-from govlake.generator import GenerateOptions, generate
-from govlake.generator.delivery import Injector, Sidecar
 from govlake.identity import IdProblem, is_valid_id, make_id, normalize_id, validate_id
+from govlake_sim.generator import GenerateOptions, generate
+from govlake_sim.generator.delivery import Injector, Sidecar
 from tests.generator.conformance import deliveries, reference, violations
 
-DIVISIONS = Path(__file__).resolve().parents[3] / "shared" / "data" / "wuhan_divisions.csv"
 ID_LIKE = re.compile(rb"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 
 ALL_KINDS = {
@@ -30,8 +29,7 @@ ALL_KINDS = {
 
 
 def run(tmp: Path, defects: str, sf: float = 0.01, days: int = 7, seed: int = 42) -> Path:
-    generate(GenerateOptions(sf=sf, days=days, defects=defects, seed=seed, out=tmp,
-                             divisions_path=DIVISIONS if DIVISIONS.is_file() else None))
+    generate(GenerateOptions(sf=sf, days=days, defects=defects, seed=seed, out=tmp))
     return tmp
 
 
@@ -214,7 +212,7 @@ def test_police_api_pages_generated_data_and_returns_updates(clean):
     import threading
     import urllib.request
 
-    from govlake.feeds.police_api import make_server
+    from govlake_sim.police_api import make_server
 
     data = clean / "police_api" / "incidents.jsonl"
     lines = [json.loads(x) for x in data.read_text(encoding="utf-8").splitlines()]

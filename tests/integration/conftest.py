@@ -48,8 +48,8 @@ def gold_world(spark, tmp_path_factory):
     from pathlib import Path
 
     from govlake import pipeline
-    from govlake.feeds.sandbox import sandbox
-    from govlake.generator import GenerateOptions, generate
+    from govlake_sim.generator import GenerateOptions, generate
+    from govlake_sim.sandbox import sandbox
 
     reuse = Path(os.environ["GOLD_TEST_REUSE"]) if os.environ.get("GOLD_TEST_REUSE") else None
     marker = reuse / "prefix.txt" if reuse else None

@@ -7,7 +7,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from govlake import trino_client
-from govlake.generator import GenerateOptions, generate
+from govlake_sim.generator import GenerateOptions, generate
 from spark_jobs.io import append_once
 from spark_jobs.jobs.bronze_file_drop import land_file_drop
 

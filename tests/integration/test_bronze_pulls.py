@@ -15,10 +15,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from govlake import trino_client
-from govlake.feeds import urban_db
-from govlake.feeds.police_api import make_server, parse_aware
-from govlake.generator import GenerateOptions, generate
 from govlake.platform.services import Postgres
+from govlake_sim import urban_db
+from govlake_sim.generator import GenerateOptions, generate
+from govlake_sim.police_api import make_server, parse_aware
 from spark_jobs.jobs import bronze_http_cursor
 from spark_jobs.jobs.bronze_db_watermark import land_watermark_pull
 from spark_jobs.jobs.bronze_http_cursor import PullError, land_cursor_pull, pull_api_range

@@ -13,8 +13,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from govlake.checksum import spark_checksum
-from govlake.generator import GenerateOptions, generate
 from govlake.settings import load_settings
+from govlake_sim.generator import GenerateOptions, generate
 
 FEEDS = ["civil_affairs_residents", "hotline_12345"]
 START, DAYS = "2026-01-01", 3

@@ -7,10 +7,10 @@ import urllib.request
 
 import pytest
 
-from govlake.feeds import urban_db
-from govlake.generator import GenerateOptions, generate
-from govlake.platform.services import PoliceApiService
 from govlake.settings import load_settings
+from govlake_sim import urban_db
+from govlake_sim.generator import GenerateOptions, generate
+from govlake_sim.services import PoliceApiService
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ from pyspark.sql import functions as F
 from govlake import pipeline, trino_client
 from govlake.checksum import spark_checksum
 from govlake.contracts import all_contracts, contract
-from govlake.generator import GenerateOptions, generate
 from govlake.identity import is_valid_id, is_valid_mobile, normalize_id
-from govlake.platform.services import secret
+from govlake.secrets import secret
+from govlake_sim.generator import GenerateOptions, generate
 
 START, DAYS = dt.date(2026, 1, 1), 7
 QUARANTINED = {  # defect kind → the rule that must catch it
@@ -37,7 +37,7 @@ ALL_KINDS = sorted(set(QUARANTINED) | REPAIRED | FILE_LEVEL | PASS_THROUGH)
 
 @pytest.fixture(scope="module")
 def world(spark, tmp_path_factory):
-    from govlake.feeds.sandbox import sandbox
+    from govlake_sim.sandbox import sandbox
 
     out = tmp_path_factory.mktemp("city")
     generate(GenerateOptions(sf=0.01, days=DAYS, start=START, defects="default", seed=7, out=out))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from govlake import trino_client
+from govlake.artifacts import artifact_path
 from govlake.platform.java import JavaNotFound, spark_jdk, trino_jdk
-from govlake.platform.services import artifact_path
 
 PROGRAM = Path(__file__).resolve().parents[1] / "jvm" / "TrinoJdbcQuery.java"
 

@@ -1,7 +1,11 @@
+from pathlib import Path
+
 import pytest
 
+import govlake
 from govlake.divisions import (
     DISTRICTS,
+    REFERENCE_CSV,
     Division,
     DivisionError,
     Hierarchy,
@@ -13,11 +17,9 @@ from govlake.divisions import (
 )
 
 
-def test_real_wuhan_list_loads_with_its_published_counts(settings):
-    path = settings.shared_data_dir / "wuhan_divisions.csv"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: shared data is part of the test environment")
-    h = load_divisions(path)
+def test_real_wuhan_list_ships_with_govlake_and_is_the_default():
+    h = load_divisions()
+    assert h.source == "real" and REFERENCE_CSV.is_relative_to(Path(govlake.__file__).parent)
     assert (len(h.level("district")), len(h.level("street")), len(h.level("community"))) == (13, 198, 3499)
     assert {d.code: d.name for d in h.level("district")} == DISTRICTS
     special = [s for s in h.level("street") if not is_standard_street(s.code)]
@@ -28,9 +30,14 @@ def test_real_wuhan_list_loads_with_its_published_counts(settings):
     assert len(hongshan) == 316
 
 
-def test_fallback_generates_a_valid_hierarchy_under_the_real_districts(tmp_path):
-    h = load_divisions(tmp_path / "absent.csv", seed=7)
-    assert h.source == "generated"
+def test_a_missing_list_is_an_error_not_a_silent_fallback(tmp_path):
+    with pytest.raises(DivisionError, match=r"absent\.csv"):
+        load_divisions(tmp_path / "absent.csv")
+
+
+def test_invented_hierarchy_only_when_asked_for_under_the_real_districts():
+    h = load_divisions("invented", seed=7)
+    assert h.source == "invented"
     assert {d.code for d in h.level("district")} == set(DISTRICTS)
     assert len(h.level("street")) >= 13 * 8 and len(h.level("community")) >= 13 * 8 * 10
     h.validate()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from govlake.feeds.police_api import PoliceApi, load_versions, make_server
+from govlake_sim.police_api import PoliceApi, load_versions, make_server
 
 CST = timezone(timedelta(hours=8))
 BASE = datetime(2026, 1, 1, 8, 0, 0, tzinfo=CST)
@@ -344,7 +344,7 @@ def test_main_serves_and_exits_cleanly_on_sigterm(data_file, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govlake.feeds.police_api", "--data", str(data_file), "--port", str(port),
+        [sys.executable, "-m", "govlake_sim.police_api", "--data", str(data_file), "--port", str(port),
          "--token-file", str(token_file)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -378,7 +378,7 @@ def test_main_reports_a_bad_data_file(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text("{oops\n", encoding="utf-8")
     r = subprocess.run(
-        [sys.executable, "-m", "govlake.feeds.police_api", "--data", str(path), "--port", "0"],
+        [sys.executable, "-m", "govlake_sim.police_api", "--data", str(path), "--port", "0"],
         capture_output=True, text=True, timeout=10,
     )
     assert r.returncode == 1 and "line 1" in r.stderr and "Traceback" not in r.stderr

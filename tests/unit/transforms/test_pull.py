@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from govlake.feeds.police_api import PoliceApi, parse_aware
+from govlake_sim.police_api import PoliceApi, parse_aware
 from spark_jobs.transforms.bronze import RawRecord
 from spark_jobs.transforms.pull import (
     api_source,

@@ -12,7 +12,7 @@ Endpoints::
 Items are ordered by (updated_at as UTC, incident_id); ``updated_since`` is exclusive, ``until`` inclusive.
 ``cursor`` is opaque: urlsafe base64 (unpadded) of JSON ``{"t": <utc iso>, "id": <incident_id>}``.
 
-Run: ``python -m govlake.feeds.police_api --data FILE [--host H] [--port P] [--token-file F]``.
+Run: ``python -m govlake_sim.police_api --data FILE [--host H] [--port P] [--token-file F]``.
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ def make_server(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m govlake.feeds.police_api", description="Serve police incident versions over HTTP."
+        prog="python -m govlake_sim.police_api", description="Serve police incident versions over HTTP."
     )
     parser.add_argument("--data", required=True, type=Path, help="JSON Lines file of incident versions")
     parser.add_argument("--host", default="127.0.0.1")

@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from govlake.generator.population import City, mobiles, rng_for
+from govlake_sim.generator.population import City, mobiles, rng_for
 
 MINUTE = np.timedelta64(60, "s")
 HOUR = np.timedelta64(3600, "s")

@@ -1,7 +1,7 @@
 """The urban-management department's own database: a table the pipeline pulls by ``updated_at``.
 
 It lives in its own database (settings ``feeds.urban_db``) of the project's PostgreSQL cluster, as a
-department system would: govlake's generator writes rows into it day by day (inserts of new cases
+department system would: the simulator's generator writes rows into it day by day (inserts of new cases
 and updates of their lifecycle), and ingestion reads it only through a watermark query.
 """
 
@@ -16,6 +16,7 @@ import psycopg
 from govlake.platform.process import PlatformError, port_open
 from govlake.platform.services import Postgres
 from govlake.settings import Settings
+from govlake.sources import department_db
 
 COLUMNS = ["case_id", "source", "case_type", "case_class", "case_subclass", "grid_code", "address", "status",
            "reported_at", "verified_at", "dispatched_at", "handled_at", "checked_at", "closed_at",
@@ -40,14 +41,13 @@ class DayLoad:
 
 
 def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection:
+    """The department's database (created when absent), through the same connection govlake pulls with."""
     pg = settings.postgres
     if not port_open(pg.host, pg.port):
         raise PlatformError(f"PostgreSQL is not running on {pg.host}:{pg.port}: run `make up` first "
                             "(or generate with --no-db).")
-    pg_service = Postgres(settings)
-    pg_service.ensure_database(settings.feeds.urban_db)
-    return psycopg.connect(host=pg.host, port=pg.port, user=pg.superuser, password=pg_service.password,
-                           dbname=settings.feeds.urban_db, autocommit=autocommit, connect_timeout=10)
+    Postgres(settings).ensure_database(settings.feeds.urban_db)
+    return department_db(settings, autocommit=autocommit)
 
 
 def reset_table(conn: psycopg.Connection) -> None:

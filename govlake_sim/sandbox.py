@@ -21,9 +21,10 @@ ENV = ("GOVLAKE_WAREHOUSE__PREFIX", "GOVLAKE_FEEDS__URBAN_DB", "GOVLAKE_FEEDS__P
 
 @contextmanager
 def sandbox(spark, out: Path, prefix: str, keep: bool = False) -> Iterator[Settings]:
-    from govlake.feeds import urban_db
-    from govlake.feeds.police_api import make_server
-    from govlake.platform.services import Postgres, secret
+    from govlake.platform.services import Postgres
+    from govlake.secrets import secret
+    from govlake_sim import urban_db
+    from govlake_sim.police_api import make_server
 
     saved = {k: os.environ.get(k) for k in ENV}
     server = None

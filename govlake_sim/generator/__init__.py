@@ -28,8 +28,9 @@ import yaml
 
 from govlake.contracts import all_contracts
 from govlake.divisions import load_divisions
-from govlake.generator import feeds as F
-from govlake.generator.delivery import (
+from govlake.settings import project_root
+from govlake_sim.generator import feeds as F
+from govlake_sim.generator.delivery import (
     Injector,
     Sidecar,
     apply_row_defects,
@@ -42,8 +43,7 @@ from govlake.generator.delivery import (
     render_text,
     write_lines,
 )
-from govlake.generator.population import City, build_city, mobiles, rng_for, vector_ids
-from govlake.settings import project_root
+from govlake_sim.generator.population import City, build_city, mobiles, rng_for, vector_ids
 
 Progress = Callable[[str, int, int], None]
 
@@ -56,7 +56,7 @@ class GenerateOptions:
     defects: str = "default"  # default | none
     seed: int = 42
     out: Path = Path("generated")
-    divisions_path: Path | None = None
+    divisions: str = "real"  # real (shipped NBS 2020 list) | invented | path of a CSV
 
 
 @dataclass
@@ -73,6 +73,8 @@ class GenerationResult:
     seconds: float
     stats: dict[str, FeedStats] = field(default_factory=dict)
     defects: int = 0
+    communities: int = 0
+    divisions: str = "real"
 
     @property
     def total_rows(self) -> int:
@@ -161,7 +163,7 @@ class Generator:
         t0 = time.monotonic()
         o, cfg = self.o, self.cfg
         clear_outputs(o.out)
-        hierarchy = load_divisions(o.divisions_path, seed=o.seed)
+        hierarchy = load_divisions(o.divisions, seed=o.seed)
         city = build_city(hierarchy, cfg["population"], o.sf, o.start, o.seed, cfg["volumes"]["hotspot_grids"])
         self.city = city
         self._pools()
@@ -183,11 +185,11 @@ class Generator:
         self._write_reference()
         self.sidecar.write(o.out / "ground_truth" / "defects.jsonl")
         result = GenerationResult(o.out, len(city.residents), time.monotonic() - t0, dict(self.stats),
-                                  len(self.sidecar.rows))
+                                  len(self.sidecar.rows), len(hierarchy.level("community")), hierarchy.source)
         manifest = {
             "arguments": {"sf": o.sf, "start": o.start.isoformat(), "days": o.days, "defects": o.defects,
                           "seed": o.seed},
-            "divisions": hierarchy.source if hierarchy.source == "generated" else "wuhan_divisions.csv",
+            "divisions": hierarchy.source if hierarchy.source == "invented" else "wuhan_divisions.csv",
             "residents": len(city.residents),
             "feeds": {k: vars(v) for k, v in sorted(self.stats.items())},
             "defects": dict(sorted(pd.Series([r["kind"] for r in self.sidecar.rows], dtype=object)

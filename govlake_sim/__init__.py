@@ -1,0 +1,14 @@
+"""govlake_sim: the simulator — a synthetic city and stand-ins for the departments' systems.
+
+Nothing in the product (``govlake``, ``spark_jobs``, ``dags``) imports this package (an
+import-linter contract in ``pyproject.toml`` fails ``make test`` when something does). The
+simulator may use the product's contracts, settings and identity rules, as any department
+system would follow the published contracts.
+
+- ``generator``: the city (population, hierarchy, grids) and its nine feeds with recorded defects
+- ``police_api``: the police department's HTTP incident API (cursor pulls)
+- ``urban_db``: the urban-management department's database (watermark pulls)
+- ``services``: the police API stand-in as a managed local process (``govlake-sim up``)
+- ``sandbox``: a private set of schemas, database and API for tests and benchmarks
+- ``cli``: the ``govlake-sim`` command
+"""
