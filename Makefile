@@ -55,8 +55,9 @@ gold: up  ## build the theme library (dbt build: seeds, models, tests) on what s
 docs: up  ## generate and serve the dbt docs site (http://127.0.0.1:8580)
 	@$(GOVLAKE) docs
 
-lint:  ## ruff
+lint:  ## ruff + the import-linter layer contracts
 	@.venv/bin/python -m ruff check .
+	@.venv/bin/lint-imports --no-cache
 
 unit: setup  ## unit tests only (no services needed)
 	@.venv/bin/python -m pytest -m "not integration"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: lint, then unit and integration tests against the real local platform.
+# `make test`: lint (ruff, import-linter layers), then unit and integration tests against the real local platform.
 # Starts the platform when it is not running and stops it again afterwards (leaves it as found).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,6 +11,9 @@ $GOVLAKE status >/dev/null 2>&1 && was_up=1
 
 echo "== lint (ruff)"
 $PY -m ruff check . || exit 1
+
+echo "== layers (import-linter contracts in pyproject.toml)"
+.venv/bin/lint-imports --no-cache || exit 1
 
 if [ "$was_up" = 0 ]; then
   echo "== platform up (for the integration tests)"
