@@ -57,7 +57,8 @@ def reference_csv(settings: Settings, landing: Path | None) -> Path:
     if generated.is_file():
         return generated
     expected = landing.parent / "reference" / "divisions.csv" if landing else generated
-    raise PipelineError(f"no division code table: expected {expected} (run `govlake generate` first)")
+    raise PipelineError(f"no division code table (districts to grids): expected {expected} "
+                        "(run `govlake-sim generate` first, or give the departments' --landing folder)")
 
 
 def quiet(_msg: str) -> None:
@@ -102,7 +103,8 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
     if unknown:
         raise PipelineError(f"unknown feed(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     if landing is not None and not landing.is_dir():
-        raise PipelineError(f"landing zone {landing} does not exist (run `govlake generate` first)")
+        raise PipelineError(f"landing zone {landing} does not exist "
+                            "(run `govlake-sim generate` first, or give the departments' --landing folder)")
     ref = reference_csv(settings, landing)
     the_days = days(start, n_days)
     own = spark is None

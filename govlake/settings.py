@@ -99,7 +99,7 @@ class MavenSettings(BaseModel):
 
 
 class FeedsSettings(BaseModel):
-    out_dir: Path = Path(".state/generated")  # default --out of `govlake generate`
+    out_dir: Path = Path(".state/generated")  # landing zone parent; default --out of `govlake-sim generate`
     police_api_host: str = "127.0.0.1"
     police_api_port: int = 8091
     urban_db: str = "urban_mgmt"
