@@ -65,3 +65,17 @@
         named_struct('period', 'month', 'period_start', trunc({{ date_expr }}, 'MM'))
     )) {{ alias }}
 {%- endmacro %}
+
+
+{#- The key columns of a hierarchy roll-up: hierarchy_level, node_code and the ``keys`` kept in every
+    grouping set. Pair it with ``hierarchy_grouping_sets(keys)`` over the same list:
+        select {{ hierarchy_keys(['period', 'period_start']) }}, count(*) as incidents
+        from ... group by {{ hierarchy_grouping_sets(['period', 'period_start']) }}
+-#}
+{% macro hierarchy_keys(keys=[], lowest='grid') -%}
+    {{ hierarchy_level(lowest) }} as hierarchy_level,
+    {{ hierarchy_node(lowest) }} as node_code
+    {%- for k in keys %},
+    {{ k }}
+    {%- endfor %}
+{%- endmacro %}

@@ -81,13 +81,7 @@ periods as (
 
 rolled as (
     select
-        {{ hierarchy_level() }} as hierarchy_level,
-        {{ hierarchy_node() }} as node_code,
-        period,
-        period_start,
-        breakdown,
-        breakdown_value,
-        breakdown_value_en,
+        {{ hierarchy_keys(['period', 'period_start', 'breakdown', 'breakdown_value', 'breakdown_value_en']) }},
         sum(fraud_incident) as fraud_incidents,
         sum(fraud_victim) as fraud_victims,
         sum(post) as posts,

@@ -153,13 +153,7 @@ exploded as (
 
 rolled as (
     select
-        {{ hierarchy_level() }} as hierarchy_level,
-        {{ hierarchy_node() }} as node_code,
-        period,
-        period_start,
-        period_end,
-        breakdown,
-        breakdown_value,
+        {{ hierarchy_keys(['period', 'period_start', 'period_end', 'breakdown', 'breakdown_value']) }},
         count_if(row_kind = 'dispute' and is_new) as new_disputes,
         count_if(row_kind = 'dispute' and is_open_at_end) as open_disputes,
         count_if(row_kind = 'dispute' and is_closed_in_period) as closed_disputes,

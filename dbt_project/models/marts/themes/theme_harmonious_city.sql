@@ -91,13 +91,7 @@ events as (
 
 rolled as (
     select
-        {{ hierarchy_level() }} as hierarchy_level,
-        {{ hierarchy_node() }} as node_code,
-        period,
-        period_start,
-        breakdown,
-        breakdown_value,
-        breakdown_value_en,
+        {{ hierarchy_keys(['period', 'period_start', 'breakdown', 'breakdown_value', 'breakdown_value_en']) }},
         count(ticket_id) as tickets,
         count_if(is_complaint) as complaints,
         count(replied_at) as replied_tickets,

@@ -91,13 +91,7 @@ events as (
 
 rolled as (
     select
-        {{ hierarchy_level('community') }} as hierarchy_level,
-        {{ hierarchy_node('community') }} as node_code,
-        period,
-        period_start,
-        breakdown,
-        breakdown_value,
-        breakdown_value_en,
+        {{ hierarchy_keys(['period', 'period_start', 'breakdown', 'breakdown_value', 'breakdown_value_en'], 'community') }},
         sum(members) as party_members,
         sum(full_members) as full_members,
         sum(probationary_members) as probationary_members,

@@ -28,12 +28,7 @@ incidents as (
 
 rolled as (
     select
-        {{ hierarchy_level() }} as hierarchy_level,
-        {{ hierarchy_node() }} as node_code,
-        period,
-        period_start,
-        period_end,
-        category_code,
+        {{ hierarchy_keys(['period', 'period_start', 'period_end', 'category_code']) }},
         count(*) as incidents
     from incidents
     group by {{ hierarchy_grouping_sets(['period', 'period_start', 'period_end', 'category_code']) }}

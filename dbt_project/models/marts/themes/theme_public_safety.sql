@@ -69,13 +69,7 @@ all_rows as (
 
 rolled as (
     select
-        {{ hierarchy_level() }} as hierarchy_level,
-        {{ hierarchy_node() }} as node_code,
-        period,
-        period_start,
-        period_end,
-        indicator,
-        indicator_class,
+        {{ hierarchy_keys(['period', 'period_start', 'period_end', 'indicator', 'indicator_class']) }},
         sum(counted) as value,
         sum(in_population) as population
     from all_rows
