@@ -15,10 +15,6 @@ import pandas as pd
 
 from govlake_sim.generator.population import City, mobiles, rng_for
 
-MINUTE = np.timedelta64(60, "s")
-HOUR = np.timedelta64(3600, "s")
-DAY = np.timedelta64(86400, "s")
-
 # weekday factors Mon..Sun and a gentle seasonal curve by month (index 1..12)
 WEEKDAY = {"police_incidents": [1.0, 0.95, 0.95, 1.0, 1.1, 1.25, 1.2],
            "hotline_12345": [1.2, 1.1, 1.05, 1.0, 1.0, 0.75, 0.7],
