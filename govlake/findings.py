@@ -18,7 +18,6 @@ from govlake import trino_client
 from govlake.settings import Settings
 
 STATUSES = ("open", "confirmed", "dismissed")
-DEPARTMENTS = ("民政", "公安", "卫健")
 TOKEN_KEY_FILE = "person_token_key"
 
 
@@ -136,4 +135,5 @@ def finding_pairs(settings: Settings) -> list[tuple[str, str]]:
 
 
 def default_defects_path(settings: Settings) -> Path:
-    return settings.feeds.out_dir / "ground_truth" / "defects.jsonl"
+    """The generator's defect log under the configured out folder (resolved, independent of the cwd)."""
+    return settings.feeds_out_dir / "ground_truth" / "defects.jsonl"
