@@ -109,7 +109,7 @@ def main() -> None:
                 secs, ok = timed_cli(["dbt", "build", *extra])
                 results["session"] = secs
                 print(f"dbt build, fresh process (method session): {secs:.0f}s{'' if ok else ' (FAILED)'}")
-                from govlake.platform.services import SparkThrift
+                from govlake.platform.spark_thrift import SparkThrift
 
                 os.environ["GOVLAKE_DBT__THRIFT_PORT"] = os.environ.get("GOVLAKE_DBT__THRIFT_PORT", "10050")
                 thrift = SparkThrift(load_settings())

@@ -17,8 +17,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from govlake.artifacts import ArtifactCache, ArtifactError, extract_tarball, load_manifest
 from govlake.platform.java import spark_jdk, trino_jdk
+from govlake.platform.postgres import postgres_bin_dir
 from govlake.platform.process import PlatformError
-from govlake.platform.services import postgres_bin_dir
 from govlake.secrets import secret
 from govlake.settings import Settings
 

@@ -21,7 +21,7 @@ ENV = ("GOVLAKE_WAREHOUSE__PREFIX", "GOVLAKE_FEEDS__URBAN_DB", "GOVLAKE_FEEDS__P
 
 @contextmanager
 def sandbox(spark, out: Path, prefix: str, keep: bool = False) -> Iterator[Settings]:
-    from govlake.platform.services import Postgres
+    from govlake.platform.postgres import Postgres
     from govlake.secrets import secret
     from govlake_sim import urban_db
     from govlake_sim.police_api import make_server

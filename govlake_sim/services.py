@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from govlake.platform.services import Service, get_json
+from govlake.platform.service import Service, get_json
 from govlake.secrets import secret_path
 
 

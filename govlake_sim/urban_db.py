@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from govlake.platform.postgres import Postgres
 from govlake.platform.process import PlatformError, port_open
-from govlake.platform.services import Postgres
 from govlake.settings import Settings
 from govlake.sources import department_db
 

@@ -1,15 +1,33 @@
-"""Start, stop and report the local platform (PostgreSQL → Hive Metastore → Trino)."""
+"""Start, stop and report the local platform (PostgreSQL → Hive Metastore → Trino).
+
+The services are project-local processes, one module each (``postgres``, ``metastore``, ``trino``,
+``spark_thrift``) on the shared base in ``service``; ``services(settings)`` lists them in start order.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+from govlake.platform.metastore import Metastore
+from govlake.platform.postgres import Postgres
 from govlake.platform.process import PlatformError
-from govlake.platform.services import ServiceStatus, services
+from govlake.platform.service import Service, ServiceStatus
+from govlake.platform.spark_thrift import SparkThrift
+from govlake.platform.trino import Trino
 from govlake.settings import Settings
 
 Echo = Callable[[str], None]
+
+SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino)
+
+
+def services(settings: Settings) -> list[Service]:
+    """The platform's services in start order; the Spark Thrift Server last, when dbt is to use it."""
+    out = [cls(settings) for cls in SERVICES]
+    if settings.dbt.start_thrift or settings.dbt.method == "thrift":
+        out.append(SparkThrift(settings))
+    return out
 
 
 def up(settings: Settings, echo: Echo = print) -> float:
@@ -60,4 +78,4 @@ def ensure_warehouse(settings: Settings) -> list[str]:
     return created
 
 
-__all__ = ["PlatformError", "down", "ensure_warehouse", "status", "up"]
+__all__ = ["SERVICES", "PlatformError", "ServiceStatus", "down", "ensure_warehouse", "services", "status", "up"]

@@ -15,7 +15,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from govlake import trino_client
-from govlake.platform.services import Postgres
+from govlake.platform.postgres import Postgres
 from govlake_sim import urban_db
 from govlake_sim.generator import GenerateOptions, generate
 from govlake_sim.police_api import make_server, parse_aware
