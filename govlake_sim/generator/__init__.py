@@ -11,9 +11,10 @@ Same seed and arguments → byte-identical files. Layout under ``--out DIR``::
 
 Modules: ``options`` (what a run is asked for and reports), ``run`` (the day loop), ``population``
 (the city and its residents), ``dynamics`` (deaths, births, moves and the pools feeds draw on),
-``feeds`` (clean records per feed), ``register_feeds`` and ``case_feeds`` (delivering them, defects
-injected), ``delivery`` (file formats and the defect injector), ``base`` (state and helpers the
-emitters share), ``outputs`` (police API data, division table, manifest).
+``records`` with ``register_records`` and ``case_records`` (clean records per feed),
+``register_feeds`` and ``case_feeds`` (delivering them, defects injected), ``base`` (state and
+helpers the emitters share), ``delivery`` (file formats and the defect injector), ``outputs``
+(police API data, division table, manifest).
 """
 
 from __future__ import annotations

@@ -9,8 +9,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from govlake_sim.generator import feeds as F
 from govlake_sim.generator.base import GeneratorBase
+from govlake_sim.generator.case_records import (
+    disputes,
+    hotline_12345,
+    party_building,
+    police_incidents,
+    public_opinion,
+    urban_cases,
+)
 from govlake_sim.generator.delivery import (
     apply_row_defects,
     contract_headers,
@@ -30,7 +37,7 @@ class CaseFeeds(GeneratorBase):
 
     def _police(self, day: dt.date, idx: int) -> None:
         feed = "police_incidents"
-        v = F.police_incidents(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed)
+        v = police_incidents(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed)
         inj = self.inj(feed, day, "police_api/incidents.jsonl", idx)
         rng = rng_for(self.o.seed, "police-contradictions", idx)
         ts_cols = ["reported_at", "dispatched_at", "arrived_at", "closed_at", "updated_at"]
@@ -75,10 +82,10 @@ class CaseFeeds(GeneratorBase):
     def _lifecycle_file(self, feed: str, day: dt.date, idx: int) -> None:
         c, t = self._table(feed)
         if feed == "hotline_12345":
-            v = F.hotline_12345(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed,
+            v = hotline_12345(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed,
                                 self.frequent_callers)
         else:
-            v = F.disputes(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed, self.dispute_pairs)
+            v = disputes(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed, self.dispute_pairs)
         todays = self._due(feed, v, day)
         path = feed_path(c, self.landing, day)
         names = [col.name for col in t.columns]
@@ -130,7 +137,7 @@ class CaseFeeds(GeneratorBase):
     def _urban(self, day: dt.date, idx: int) -> None:
         feed = "urban_cases"
         _, t = self._table(feed)
-        v = F.urban_cases(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed)
+        v = urban_cases(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed)
         todays = self._due(feed, v, day)
         rows = render_text(todays, t) if len(todays) else []
         rows = apply_row_defects(rows, t, self.inj(feed, day, f"urban_cases_db/{day}.jsonl", idx), "")
@@ -150,7 +157,7 @@ class CaseFeeds(GeneratorBase):
     def _opinion(self, day: dt.date, idx: int) -> None:
         feed = "public_opinion"
         c, t = self._table(feed)
-        df = F.public_opinion(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed, self.spikes)
+        df = public_opinion(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed, self.spikes)
         hours = pd.to_datetime(df["published_at"]).dt.hour.to_numpy() if len(df) else np.array([], dtype=int)
         for hour in range(24):
             part = df[hours == hour]
@@ -174,7 +181,7 @@ class CaseFeeds(GeneratorBase):
         feed = "party_building"
         c = self.contracts[feed]
         week_start = day - dt.timedelta(days=6)
-        frames = F.party_building(self.city, day, max(week_start, self.o.start), self.o.sf, self.cfg["volumes"],
+        frames = party_building(self.city, day, max(week_start, self.o.start), self.o.sf, self.cfg["volumes"],
                                   self.o.seed)
         path = feed_path(c, self.landing, day, week=f"{day:%G}W{day:%V}")
         wb = openpyxl.Workbook()

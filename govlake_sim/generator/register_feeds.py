@@ -8,7 +8,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from govlake_sim.generator import feeds as F
 from govlake_sim.generator.base import GeneratorBase
 from govlake_sim.generator.delivery import (
     Injector,
@@ -19,6 +18,7 @@ from govlake_sim.generator.delivery import (
     feed_path,
     render_text,
 )
+from govlake_sim.generator.register_records import assistance_payments, health_events
 
 
 class RegisterFeeds(GeneratorBase):
@@ -65,7 +65,7 @@ class RegisterFeeds(GeneratorBase):
     def _assistance(self, day: dt.date, idx: int) -> None:
         feed = "civil_affairs_assistance"
         c, t = self._table(feed)
-        df = F.assistance_payments(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed,
+        df = assistance_payments(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed,
                                    self.recipients, self.paid_after_death)
         path = feed_path(c, self.landing, day)
         rows = render_text(df, t) if len(df) else []
@@ -81,7 +81,7 @@ class RegisterFeeds(GeneratorBase):
 
         feed = "health_events"
         c, t = self._table(feed)
-        df = F.health_events(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed, self.chronic,
+        df = health_events(self.city, day, idx, self.o.sf, self.cfg["volumes"], self.o.seed, self.chronic,
                              self.mental_followed, self.deaths_today)
         path = feed_path(c, self.landing, day)
         inj = self.inj(feed, day, str(path.relative_to(self.o.out)), idx)

@@ -1,9 +1,5 @@
-"""Clean records of every feed, day by day, tied to the city's residents and places.
-
-Every function returns pandas frames whose columns are the contract column names (timestamps as
-naive Asia/Shanghai ``datetime64``); defects are injected later, on the delivered form.
-Lifecycle feeds produce one *version* per status change (``_stage`` orders them).
-"""
+"""Clean records of the case feeds, day by day: police incidents, 12345 hotline calls, urban-management
+cases and disputes (one version per status change), public-opinion posts and party-building records."""
 
 from __future__ import annotations
 
@@ -14,15 +10,7 @@ import numpy as np
 import pandas as pd
 
 from govlake_sim.generator.population import City, mobiles, rng_for
-
-# weekday factors Mon..Sun and a gentle seasonal curve by month (index 1..12)
-WEEKDAY = {"police_incidents": [1.0, 0.95, 0.95, 1.0, 1.1, 1.25, 1.2],
-           "hotline_12345": [1.2, 1.1, 1.05, 1.0, 1.0, 0.75, 0.7],
-           "urban_cases": [1.1, 1.1, 1.05, 1.05, 1.0, 0.85, 0.8],
-           "disputes": [1.05, 1.05, 1.0, 1.0, 1.0, 0.95, 0.95],
-           "public_opinion": [1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1]}
-SEASON = [None, 0.9, 0.85, 0.95, 1.0, 1.05, 1.1, 1.15, 1.15, 1.05, 1.0, 0.95, 0.95]
-HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 7, 7, 7, 7, 8, 8, 9, 9, 8, 6, 4, 3], dtype=float)
+from govlake_sim.generator.records import alive_people, day_volume, offsets, pick_grids, times_in_day, versions
 
 POLICE_CATEGORIES = {  # code: (label, weight)
     "0101": ("电信网络诈骗", 0.08), "0102": ("其他诈骗", 0.03), "0201": ("盗窃", 0.15), "0202": ("抢劫抢夺", 0.01),
@@ -42,49 +30,6 @@ OPINION_TOPICS = ["交通拥堵", "环境污染", "物业纠纷", "房价楼市"
 PLATFORMS = {"微博": 0.35, "抖音": 0.25, "微信公众号": 0.15, "今日头条": 0.15, "本地论坛": 0.10}
 
 
-def day_volume(rng: np.random.Generator, base: float, sf: float, day: dt.date, feed: str) -> int:
-    factor = WEEKDAY.get(feed, [1] * 7)[day.weekday()] * SEASON[day.month]
-    return int(rng.poisson(max(base * sf * factor, 0.0)))
-
-
-def times_in_day(rng: np.random.Generator, day: dt.date, n: int, weights: np.ndarray = HOUR_WEIGHTS) -> np.ndarray:
-    hours = rng.choice(24, size=n, p=weights / weights.sum())
-    secs = hours * 3600 + rng.integers(0, 3600, n)
-    return np.datetime64(day, "s") + secs.astype("timedelta64[s]")
-
-
-def pick_grids(rng: np.random.Generator, city: City, n: int, hotspot_factor: float) -> np.ndarray:
-    w = np.ones(len(city.grid_codes))
-    w[np.isin(city.grid_codes, city.hotspot_grids)] = hotspot_factor
-    return city.grid_codes[rng.choice(len(city.grid_codes), size=n, p=w / w.sum())]
-
-
-def alive_people(city: City, day: dt.date, min_age: int = 0) -> np.ndarray:
-    r = city.residents
-    alive = r["alive"].to_numpy() | (r["death_date"].to_numpy() >= np.datetime64(day))
-    return np.flatnonzero(alive & (r["age"].to_numpy() >= min_age))
-
-
-def _offsets(rng: np.random.Generator, n: int, lo_min: float, hi_min: float) -> np.ndarray:
-    return (rng.uniform(lo_min, hi_min, n) * 60).astype("timedelta64[s]")
-
-
-def versions(items: pd.DataFrame, stages: list[tuple[str, str]], status_col: str = "status") -> pd.DataFrame:
-    """One row per reached stage: later stage timestamps blanked, status and updated_at set."""
-    out = []
-    ts_cols = [c for c, _ in stages]
-    for k, (col, status) in enumerate(stages):
-        v = items[items[col].notna()].copy()
-        for later in ts_cols[k + 1:]:
-            v[later] = pd.NaT
-        v[status_col] = status
-        v["updated_at"] = v[col]
-        v["_stage"] = k
-        out.append(v)
-    return pd.concat(out, ignore_index=True) if out else items.iloc[0:0]
-
-
-# ---------------------------------------------------------------------------------------------
 def police_incidents(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: int) -> pd.DataFrame:
     rng = rng_for(seed, "police", idx)
     n = day_volume(rng, vol["police_incidents"], sf, day, "police_incidents")
@@ -93,9 +38,9 @@ def police_incidents(city: City, day: dt.date, idx: int, sf: float, vol: dict, s
     cat = np.array(codes)[rng.choice(len(codes), size=n, p=w / w.sum())]
     reported = times_in_day(rng, day, n)
     grids = pick_grids(rng, city, n, vol["hotspot_factor"])
-    dispatched = reported + _offsets(rng, n, 1, 10)
-    arrived = dispatched + _offsets(rng, n, 4, 25)
-    closed = arrived + _offsets(rng, n, 30, 60 * 24 * 4)
+    dispatched = reported + offsets(rng, n, 1, 10)
+    arrived = dispatched + offsets(rng, n, 4, 25)
+    closed = arrived + offsets(rng, n, 30, 60 * 24 * 4)
     people = alive_people(city, day, 14)
     res = city.residents
     persons = []
@@ -147,14 +92,14 @@ def hotline_12345(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed
     rtype = rng.choice(["咨询", "求助", "投诉", "举报", "建议"], size=n, p=[0.30, 0.15, 0.35, 0.08, 0.12])
     rtype[repeat] = "投诉"
     named = rng.random(n) < 0.3
-    dispatched = accepted + _offsets(rng, n, 10, 240)
-    handled = dispatched + _offsets(rng, n, 120, 60 * 24 * 6)
-    replied = handled + _offsets(rng, n, 10, 60 * 24)
-    evaluated = replied + _offsets(rng, n, 60, 60 * 48)
+    dispatched = accepted + offsets(rng, n, 10, 240)
+    handled = dispatched + offsets(rng, n, 120, 60 * 24 * 6)
+    replied = handled + offsets(rng, n, 10, 60 * 24)
+    evaluated = replied + offsets(rng, n, 60, 60 * 48)
     evaluated[rng.random(n) < 0.25] = np.datetime64("NaT")
     consult = rtype == "咨询"
     dispatched[consult & (rng.random(n) < 0.7)] = np.datetime64("NaT")  # answered on the phone
-    handled = np.where(pd.isna(dispatched) & consult, accepted + _offsets(rng, n, 3, 20), handled)
+    handled = np.where(pd.isna(dispatched) & consult, accepted + offsets(rng, n, 3, 20), handled)
     grid = res["grid_code"].to_numpy()[callers]
     h = city.hierarchy
     items = pd.DataFrame({
@@ -185,11 +130,11 @@ def urban_cases(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: 
     ctype = rng.choice(["部件", "事件"], size=n, p=[0.3, 0.7])
     cls = np.array([URBAN_CLASSES[t][rng.integers(0, len(URBAN_CLASSES[t]))] for t in ctype])
     source = rng.choice(["监督员上报", "12345转办", "视频发现", "公众举报"], size=n, p=[0.55, 0.2, 0.15, 0.1])
-    verified = reported + _offsets(rng, n, 10, 90)
-    dispatched = verified + _offsets(rng, n, 20, 240)
-    handled = dispatched + _offsets(rng, n, 60, 60 * 24 * 3)
-    checked = handled + _offsets(rng, n, 30, 60 * 8)
-    closed = checked + _offsets(rng, n, 10, 60 * 24)
+    verified = reported + offsets(rng, n, 10, 90)
+    dispatched = verified + offsets(rng, n, 20, 240)
+    handled = dispatched + offsets(rng, n, 60, 60 * 24 * 3)
+    checked = handled + offsets(rng, n, 30, 60 * 8)
+    closed = checked + offsets(rng, n, 10, 60 * 24)
     grids = pick_grids(rng, city, n, vol["hotspot_factor"])
     h = city.hierarchy
     items = pd.DataFrame({
@@ -234,12 +179,12 @@ def disputes(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: int
         level = 1
         when = reported
         while level < 4 and rng.random() < (0.25, 0.30, 0.35)[level - 1]:
-            when = when + _offsets(rng, 1, 60 * 24 * 2, 60 * 24 * 10)[0]
+            when = when + offsets(rng, 1, 60 * 24 * 2, 60 * 24 * 10)[0]
             level += 1
             steps.append((level, when))
         r = rng.random()
         outcome = "调解成功" if r < 0.75 else "调解失败" if r < 0.85 else "转诉讼" if r < 0.9 else "化解中"
-        closed = when + _offsets(rng, 1, 60 * 24, 60 * 24 * 20)[0] if outcome != "化解中" else None
+        closed = when + offsets(rng, 1, 60 * 24, 60 * 24 * 20)[0] if outcome != "化解中" else None
         grid = res.at[a, "grid_code"]
         base = {
             "dispute_id": f"JF{grid[:6]}{day:%Y%m%d}{i:04d}", "dispute_type": t, "grid_code": grid,
@@ -256,88 +201,6 @@ def disputes(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: int
             rows.append({**base, "level": level, "escalations": rows[-1]["escalations"], "outcome": outcome,
                          "closed_at": closed, "updated_at": closed, "_stage": len(steps)})
     return pd.DataFrame(rows)
-
-
-def health_events(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: int,
-                  chronic: np.ndarray, mental_followed: np.ndarray, deaths: np.ndarray) -> pd.DataFrame:
-    rng = rng_for(seed, "health", idx)
-    res = city.residents
-    alive = alive_people(city, day)
-    alive_set = np.zeros(len(res), dtype=bool)
-    alive_set[alive] = True
-    pick = []
-    # chronic patients are followed up about every two months, severe mental disorder patients monthly
-    for pool, rate, etype in ((chronic, 1 / 60, "慢病随访"), (mental_followed, 1 / 30, "严重精神障碍随访")):
-        pool = pool[alive_set[pool]]
-        chosen = pool[rng.random(len(pool)) < rate]
-        pick.append((chosen, etype))
-    elders = alive[res["age"].to_numpy()[alive] >= 65]
-    pick.append((elders[rng.random(len(elders)) < 1 / 365], "老年人体检"))
-    pick.append((deaths, "死亡登记"))
-    frames = []
-    for people, etype in pick:
-        m = len(people)
-        if m == 0:
-            continue
-        diag = {"慢病随访": rng.choice(["I10", "E11.9", "I25.1", "J44.9"], m),
-                "严重精神障碍随访": rng.choice(["F20.0", "F31.9", "F25.9", "F06.8"], m),
-                "老年人体检": np.array([None] * m),
-                "死亡登记": rng.choice(["I21.9", "C34.9", "I64", "J18.9"], m)}[etype]
-        result = {"慢病随访": rng.choice(["控制满意", "控制不满意", "不良反应"], m, p=[0.7, 0.25, 0.05]),
-                  "严重精神障碍随访": rng.choice(["病情稳定", "基本稳定", "不稳定"], m, p=[0.7, 0.2, 0.1]),
-                  "老年人体检": rng.choice(["未见异常", "建议复查", "建议专科就诊"], m, p=[0.5, 0.35, 0.15]),
-                  "死亡登记": np.array(["死亡"] * m)}[etype]
-        frames.append(pd.DataFrame({
-            "_person_idx": people, "event_type": etype, "diagnosis_code": diag, "result": result,
-            "event_date": np.datetime64(day, "D"),
-            "death_date": np.datetime64(day, "D") if etype == "死亡登记" else np.datetime64("NaT"),
-        }))
-    if not frames:
-        return pd.DataFrame()
-    df = pd.concat(frames, ignore_index=True)
-    p = df["_person_idx"].to_numpy()
-    df["event_id"] = [f"WJ{day:%Y%m%d}{i:06d}" for i in range(len(df))]
-    df["id_number"] = res["id_number"].to_numpy()[p]
-    df["name"] = res["name"].to_numpy()[p]
-    df["community_code"] = res["community_code"].to_numpy()[p]
-    df["institution_code"] = [f"{c[:9]}WSY" for c in df["community_code"]]
-    df["mobile"] = [m or None for m in res["mobile"].to_numpy()[p]]
-    df["recorded_at"] = np.datetime64(day, "s") + (9 * 3600 + rng.integers(0, 9 * 3600, len(df))).astype(
-        "timedelta64[s]")
-    return df
-
-
-def assistance_payments(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: int,
-                        recipients: dict[str, np.ndarray], paid_after_death: set[int]) -> pd.DataFrame:
-    rng = rng_for(seed, "assistance", idx)
-    res = city.residents
-    schedule = {3: ["最低生活保障", "特困人员供养"], 5: ["高龄津贴"], 6: ["残疾人两项补贴"]}  # pay days
-    amount = {"最低生活保障": (780, 900), "特困人员供养": (1100, 1400), "高龄津贴": (100, 300),
-              "残疾人两项补贴": (110, 220), "临时救助": (500, 5000)}
-    alive_mask = res["alive"].to_numpy() | (res["death_date"].to_numpy() >= np.datetime64(day))
-    frames = []
-    for atype in schedule.get(day.day, []):
-        people = recipients[atype]
-        keep = alive_mask[people] | np.isin(people, list(paid_after_death))
-        frames.append((people[keep], atype))
-    temp = alive_people(city, day, 18)
-    n_temp = rng.poisson(vol["assistance_payments_per_month"] * sf * 0.05 / 30)
-    frames.append((temp[rng.integers(0, len(temp), n_temp)], "临时救助"))
-    rows = []
-    for people, atype in frames:
-        lo, hi = amount[atype]
-        for p in people:
-            rows.append({"_person_idx": int(p), "assistance_type": atype,
-                         "amount": round(float(rng.uniform(lo, hi)), 2)})
-    df = pd.DataFrame(rows, columns=["_person_idx", "assistance_type", "amount"])
-    p = df["_person_idx"].to_numpy(dtype=int)
-    df["payment_id"] = [f"JZ{day:%Y%m%d}{i:06d}" for i in range(len(df))]
-    df["id_number"] = res["id_number"].to_numpy()[p]
-    df["name"] = res["name"].to_numpy()[p]
-    df["period"] = f"{day:%Y-%m}"
-    df["pay_date"] = np.datetime64(day, "D")
-    df["community_code"] = res["community_code"].to_numpy()[p]
-    return df
 
 
 def public_opinion(city: City, day: dt.date, idx: int, sf: float, vol: dict, seed: int,
@@ -371,7 +234,7 @@ def public_opinion(city: City, day: dt.date, idx: int, sf: float, vol: dict, see
         "published_at": published,
         # collected within the hour it was published: it ships in that hour's file
         "collected_at": np.minimum(
-            published + _offsets(rng, n, 1, 50),
+            published + offsets(rng, n, 1, 50),
             published.astype("datetime64[h]").astype("datetime64[s]") + np.timedelta64(3599, "s")),
     })
 
@@ -420,4 +283,3 @@ def party_building(city: City, day: dt.date, week_start: dt.date, sf: float, vol
         "hours": rng.choice([0.5, 1, 1.5, 2, 3, 4, 6], nv),
     })
     return {"party_members": m, "party_activities": acts, "volunteer_hours": vol_df}
-
