@@ -1,4 +1,7 @@
-"""The department stand-ins as managed local processes (pid file, log, health), like platform services."""
+"""The department stand-ins as managed local processes (pid file, log, health), like platform services.
+
+Today one: the police API (``govlake-sim up``); the urban-management database lives in the platform's
+PostgreSQL and needs no process of its own."""
 
 from __future__ import annotations
 

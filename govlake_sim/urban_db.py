@@ -1,8 +1,9 @@
 """The urban-management department's own database: a table the pipeline pulls by ``updated_at``.
 
 It lives in its own database (settings ``feeds.urban_db``) of the project's PostgreSQL cluster, as a
-department system would: the simulator's generator writes rows into it day by day (inserts of new cases
-and updates of their lifecycle), and ingestion reads it only through a watermark query.
+department system would: ``govlake-sim generate`` loads the generator's day files
+(``urban_cases_db/<YYYY-MM-DD>.jsonl``) into it day by day (inserts of new cases and updates of their
+lifecycle), and ingestion reads it only through a watermark query.
 """
 
 from __future__ import annotations
