@@ -27,18 +27,12 @@ status:  ## each service with port, pid, health and memory (and the stand-ins)
 smoke: up  ## Spark writes Delta, Trino reads it: counts and checksums must match
 	@$(GOVLAKE) smoke
 
-DEMO_QUESTION := select node_name as street, sum(police_incidents) as incidents, \
-	sum(hotline_tickets) as hotline_tickets, sum(disputes_new) as new_disputes, max(residents) as residents \
-	from governance_kpis where hierarchy_level = 'street' and parent_code = '420111' \
-	group by node_name order by incidents desc, hotline_tickets desc limit 5
-
 demo: up  ## set up, start, prove the round trip, generate a small city, run it through gold, print where to look
 	@$(GOVLAKE) smoke
 	@$(SIM) generate --sf 0.01 --days 7
 	@$(GOVLAKE) run --start 2026-01-01 --days 7 --through gold
 	@$(GOVLAKE) report quality
-	@$(GOVLAKE) sql --title "洪山区哪五个街道本周警情最多？/ Which five streets of 洪山区 had the most police incidents this week?" \
-		"$(DEMO_QUESTION)"
+	@$(GOVLAKE) ask demo-hongshan-streets-most-incidents
 	@$(GOVLAKE) status
 	@echo
 	@$(GOVLAKE) info

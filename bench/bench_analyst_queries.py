@@ -1,10 +1,10 @@
-"""Benchmark: latency of the README's analyst questions through Trino.
+"""Benchmark: latency of the analyst questions (dbt_project/analyses, `govlake ask`) through Trino.
 
     .venv/bin/python bench/bench_analyst_queries.py                 # every question, 10 runs each
     .venv/bin/python bench/bench_analyst_queries.py -n 30 --schema gold --only police-hotspot-grids
 
 Needs the platform (`make up`) and a built gold (`govlake run … --through gold` or `govlake dbt
-build`). Reads the questions from README.md (govlake/analyst_questions.py), runs each once to warm
+build`). Reads the questions from dbt_project/analyses (govlake/analyst_questions.py), runs each once to warm
 Trino's metadata and plan caches, then N times through the DB-API client (a fresh cursor per run,
 all rows fetched), and prints rows, median, p95 and max milliseconds per question, plus the total.
 ``--schema`` points ``lakehouse.gold`` elsewhere (a sandbox's prefixed gold).
@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", nargs="*", help="question ids")
     a = ap.parse_args(argv)
     s = load_settings()
-    questions = [q for q in analyst_questions.load() if not a.only or q.id in a.only]
+    questions = [q for q in analyst_questions.load(settings=s) if not a.only or q.id in a.only]
+    unknown = sorted(set(a.only or []) - {q.id for q in questions})
+    if unknown:
+        ap.error(f"unknown question ids {unknown}; `govlake ask` lists them")
     conn = trino_client.connect(s)
     print(f"Trino {s.trino.host}:{s.trino.port}, {s.trino.catalog}.{a.schema}, "
           f"{len(questions)} questions × {a.runs} runs")

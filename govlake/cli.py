@@ -225,6 +225,11 @@ def sql(
     limit: int = typer.Option(50, help="print at most this many rows"),
 ) -> None:
     """Run one query through Trino (catalog lakehouse, schema gold) and print the result as a table."""
+    _query_table(statement, title, limit)
+
+
+def _query_table(statement: str, title: str | None, limit: int) -> None:
+    """`govlake sql` and `govlake ask`: run one query through Trino (schema gold), print a table and a tally."""
     import time
 
     import trino
@@ -253,6 +258,32 @@ def sql(
     more = " (more rows not shown)" if len(rows) > limit else ""
     secs = time.perf_counter() - t0
     console.print(f"{min(len(rows), limit)} row(s){more} in {secs:.2f}s through Trino {s.trino.url}")
+
+
+@app.command()
+def ask(
+    question_id: str = typer.Argument(None, metavar="ID", help="a question id; without it, list the questions"),
+    limit: int = typer.Option(50, help="print at most this many rows"),
+    show_sql: bool = typer.Option(False, "--sql", help="print the question's SQL instead of running it"),
+) -> None:
+    """The analyst questions (dbt_project/analyses): list them, or run one through Trino like `govlake sql`."""
+    from govlake import analyst_questions
+
+    s = load_settings()
+    questions = analyst_questions.load(settings=s)
+    if question_id is None:
+        t = Table("#", "id", "title")
+        for q in questions:
+            t.add_row(str(q.number or ""), q.id, q.title)
+        console.print(t)
+        console.print(f"{len(questions)} question(s) in {analyst_questions.analyses_dir(s)}; "
+                      "run one with `govlake ask ID`, see its SQL with `govlake ask ID --sql`")
+        return
+    q = analyst_questions.find(question_id, questions)
+    if show_sql:
+        print(q.sql)
+        return
+    _query_table(q.sql, q.title, limit)
 
 
 @app.command()
