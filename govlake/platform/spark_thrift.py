@@ -28,7 +28,9 @@ class SparkThrift(Service):
         from govlake.spark import spark_conf
 
         jdk = spark_jdk(self.s.java)
-        conf = spark_conf(self.s, "govlake-spark-thrift", {"spark.driver.memory": self.s.dbt.thrift_driver_memory})
+        # the server logs to its console, which is its log file (spark-thrift.log)
+        conf = spark_conf(self.s, "govlake-spark-thrift", {"spark.driver.memory": self.s.dbt.thrift_driver_memory},
+                          log_to_file=False)
         submit = Path(sys.executable).parent / "spark-submit"
         cmd = [str(submit), "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
                "--name", "govlake-spark-thrift"]
