@@ -1,7 +1,8 @@
 """Reports for department data stewards (``govlake report …``).
 
-``write_quality_reports``: read the ops and quarantine tables through Trino, compute the figures
-(``quality``), write one self-contained HTML page per department and an index (``html``), and
+``write_quality_reports``: read the ops and quarantine tables through Trino (``queries``), compute
+each feed's figures (``figures``, with personal data masked by ``masking``) per department
+(``departments``), write one self-contained HTML page per department and an index (``html``), and
 optionally GX Data Docs rebuilt from ``ops.quality_results`` (``gx_docs``)."""
 
 from __future__ import annotations
@@ -27,16 +28,9 @@ def write_quality_reports(settings, out: Path, department: str | None = None, si
                           echo: Callable[[str], None] = print) -> Written:
     """Raises ValueError for an unknown department; Trino errors pass through."""
     from govlake.contracts import all_contracts
+    from govlake.report.departments import departments, select_departments
     from govlake.report.html import DocsLink, write_site
-    from govlake.report.quality import (
-        Tables,
-        TrinoReader,
-        departments,
-        existing_tables,
-        fetch_department,
-        select_departments,
-        sql_last_day,
-    )
+    from govlake.report.queries import Tables, TrinoReader, existing_tables, fetch_department, sql_last_day
 
     chosen = select_departments(departments(all_contracts().values()), department)
     t = Tables(settings.trino.catalog, settings.schema("ops"), settings.schema("quarantine"))

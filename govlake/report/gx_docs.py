@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from govlake.contracts import ContractError, Pii, contract
-from govlake.report.quality import scrub
+from govlake.report.masking import scrub
 from govlake.settings import project_root
 
 DOCS_DIR = "gx_data_docs"

@@ -13,7 +13,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from govlake.report.quality import DIMENSION_TEXT, DIMENSIONS, SHANGHAI, DepartmentReport, FeedReport
+from govlake.report.figures import DIMENSION_TEXT, DIMENSIONS, SHANGHAI, FeedReport
+from govlake.report.queries import DepartmentReport
 
 TEMPLATES = Path(__file__).with_name("templates")
 COLORS = {  # Okabe-Ito: distinguishable with the common colour-vision deficiencies

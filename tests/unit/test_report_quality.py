@@ -10,25 +10,11 @@ from hypothesis import strategies as st
 
 from govlake.contracts import contract
 from govlake.identity import is_valid_id, is_valid_mobile, make_id
+from govlake.report.departments import Department, departments, select_departments
+from govlake.report.figures import build_feed, deadline, missing_columns_in_reason
 from govlake.report.html import bar_chart, line_chart, render_department, render_index
-from govlake.report.quality import (
-    Department,
-    DepartmentReport,
-    Query,
-    Tables,
-    build_feed,
-    deadline,
-    departments,
-    mask_id,
-    mask_mobile,
-    mask_record,
-    mask_text,
-    missing_columns_in_reason,
-    scrub,
-    select_departments,
-    sql_samples,
-    sql_violations,
-)
+from govlake.report.masking import mask_id, mask_mobile, mask_record, mask_text, scrub
+from govlake.report.queries import DepartmentReport, Query, Tables, sql_samples, sql_violations
 
 ID_A = make_id("420102", dt.date(1985, 3, 14), 7, "M")
 ID_B = make_id("420111", dt.date(1992, 11, 2), 31, "F")
