@@ -2,8 +2,10 @@
 
 Source: ``io.trino.plugin.deltalake.transactionlog.DeltaLakeTableFeatures`` in trino-delta-lake 476
 (SUPPORTED_READER_FEATURES / SUPPORTED_WRITER_FEATURES). typeWidening and variantType are listed
-there too but have open wrong-result reports, so govlake keeps its tables away from them
-(../shared/STACK.md); they are deliberately absent here.
+there too, but Trino has open wrong-result reports for both, so govlake keeps its tables away from
+them: they are deliberately absent here, and a table using either fails the check. (The Spark session
+factory, ``govlake/spark.py``, also turns off the table defaults for deletion vectors, row tracking
+and in-commit timestamps.)
 """
 
 from __future__ import annotations
