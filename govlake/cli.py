@@ -23,7 +23,7 @@ def user_error(e: BaseException) -> bool:
     return isinstance(e, GovlakeError | ValueError | OSError) or type(e).__module__.startswith("trino.")
 
 
-class _Commands(TyperGroup):
+class CommandGroup(TyperGroup):
     """Every command's user errors end here, printed as one line (exit 1); bugs keep their traceback."""
 
     def invoke(self, ctx):
@@ -41,7 +41,7 @@ def _fail(message: str) -> None:
     raise GovlakeError(message)
 
 
-app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=CommandGroup, add_completion=False, no_args_is_help=True,
                   help="govlake: city-governance lakehouse")
 
 

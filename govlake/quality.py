@@ -1,7 +1,7 @@
 """The Great Expectations gate of a silver batch.
 
 The suites are derived from the contracts (``expectations/suites/<feed>.<table>.json``, see
-``govlake.derive``) and validate the rows a delivery would put into silver: tokens instead of IDs
+``govlake contracts derive``) and validate the rows a delivery would put into silver: tokens instead of IDs
 and mobiles, names and addresses absent. The row rules already ran in Spark and quarantined failing
 rows, so on an accepted batch every ``reject``/``quarantine`` expectation must hold: GX is the
 independent second check, and a failure of such an expectation blocks the delivery (its rows are
@@ -36,7 +36,7 @@ def suite_path(feed: str, table: str) -> Path:
 def suite_data(feed: str, table: str) -> dict[str, Any]:
     path = suite_path(feed, table)
     if not path.is_file():
-        raise FileNotFoundError(f"no expectation suite for {feed}.{table} at {path}: run `python -m govlake.derive`")
+        raise FileNotFoundError(f"no expectation suite for {feed}.{table} at {path}: run `govlake contracts derive`")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

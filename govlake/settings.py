@@ -102,6 +102,7 @@ class FeedsSettings(BaseModel):
     out_dir: Path = Path(".state/generated")  # landing zone parent; default --out of `govlake-sim generate`
     police_api_host: str = "127.0.0.1"
     police_api_port: int = 8091
+    police_api_scheme: Literal["http", "https"] = "http"
     urban_db: str = "urban_mgmt"
 
 

@@ -39,5 +39,6 @@ def department_db(settings: Settings, dbname: str | None = None, autocommit: boo
 
 def police_api(settings: Settings) -> tuple[str, str]:
     """(base URL, bearer token) of the police incidents API."""
-    return (f"http://{settings.feeds.police_api_host}:{settings.feeds.police_api_port}",
+    f = settings.feeds
+    return (f"{f.police_api_scheme}://{f.police_api_host}:{f.police_api_port}",
             secret(settings, "police_api_token"))

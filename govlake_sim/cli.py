@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from govlake.cli import _Commands
+from govlake.cli import CommandGroup
 from govlake.errors import GovlakeError
 from govlake.settings import load_settings
 
@@ -22,7 +22,7 @@ _wide = None if sys.stdout.isatty() else 160
 console = Console(highlight=False, soft_wrap=True, width=_wide)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_wide)
 
-app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=CommandGroup, add_completion=False, no_args_is_help=True,
                   help="govlake-sim: a synthetic city and stand-ins for the departments' systems")
 
 

@@ -1,6 +1,6 @@
 {#- dbt-spark reloads a seed by DROP TABLE + CREATE TABLE at the same location. Trino caches Delta
     snapshots per location and then reads files the drop deleted (HIVE_CANNOT_OPEN_SPLIT) — the trap
-    in README "Known limits". A seed that exists as a table is instead replaced in place
+    in docs/operations.md "Known limits and traps". A seed that exists as a table is instead replaced in place
     (CREATE OR REPLACE: a new version in the same Delta log), like every table model. -#}
 {% macro spark__reset_csv_table(model, full_refresh, old_relation, agate_table) %}
     {% if old_relation and old_relation.is_table %}

@@ -4,7 +4,7 @@ Python and DuckDB: no Spark, no dbt, no silver, no pipeline code — and compare
 Trino returns from the gold tables dbt built.
 
 The raw files carry the generator's defects, so this side applies the documented rules itself
-(README "Ingestion", the contracts under schemas/feeds/, read here as plain YAML):
+(docs/ingestion-and-quality.md, the contracts under schemas/feeds/, read here as plain YAML):
 
 * a file byte-identical to one already delivered (``*_resend``) is skipped (content-addressed ids);
 * a record that does not decode in the contract's encoding (GBK with invalid bytes), a last line cut
@@ -23,7 +23,7 @@ The raw files carry the generator's defects, so this side applies the documented
   ``updated_at`` (range (D 00:00, D+1 00:00] +08:00);
 * the civil register is a daily full snapshot: a person is in the register on day D when D's snapshot
   holds a valid row for them (a quarantined row in a batch that starts from an empty register holds
-  nothing, so such a person is absent that day — README "Known limits").
+  nothing, so such a person is absent that day — docs/operations.md "Known limits and traps").
 
 KPIs and the definitions both sides agree on (documented semantics of the gold models):
 
