@@ -280,10 +280,11 @@ def ask(
                       "run one with `govlake ask ID`, see its SQL with `govlake ask ID --sql`")
         return
     q = analyst_questions.find(question_id, questions)
+    sql = q.for_schema(s.trino.catalog, s.schema("gold"))  # the configured gold (a sandbox's prefix too)
     if show_sql:
-        print(q.sql)
+        print(sql)
         return
-    _query_table(q.sql, q.title, limit)
+    _query_table(sql, q.title, limit)
 
 
 @app.command()
