@@ -113,7 +113,7 @@ def info() -> None:
     jars = {a.name: cache.path(a) for a in load_manifest(s.root / "infra" / "artifacts.yaml")}
     t = s.trino
     console.print(f"Trino web UI   {t.url}/ui/  (user {t.user})")
-    from govlake.platform.java import trino_jdk
+    from govlake.java import trino_jdk
 
     java = trino_jdk(s.java).java
     console.print(f"Trino CLI      {java} --enable-native-access=ALL-UNNAMED -jar {jars['trino-cli']} "

@@ -109,7 +109,7 @@ def dbt_args(settings: Settings, args: list[str], target: str | None = None) -> 
 
 def _env(settings: Settings) -> None:
     """dbt-spark's session method starts pyspark: make it use the JDK and Python Spark jobs use."""
-    from govlake.platform.java import spark_jdk
+    from govlake.java import spark_jdk
 
     os.environ["JAVA_HOME"] = str(spark_jdk(settings.java).home)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

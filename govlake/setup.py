@@ -16,7 +16,7 @@ from collections.abc import Callable
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from govlake.artifacts import ArtifactCache, ArtifactError, extract_tarball, load_manifest
-from govlake.platform.java import spark_jdk, trino_jdk
+from govlake.java import spark_jdk, trino_jdk
 from govlake.platform.postgres import postgres_bin_dir
 from govlake.platform.process import PlatformError
 from govlake.secrets import secret

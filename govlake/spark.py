@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govlake.artifacts import artifact_path
-from govlake.platform.java import spark_jdk
+from govlake.java import spark_jdk
 from govlake.settings import Settings
 
 if TYPE_CHECKING:

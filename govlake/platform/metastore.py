@@ -7,7 +7,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from govlake.artifacts import artifact_path, pyspark_jars_dir
-from govlake.platform.java import spark_jdk
+from govlake.java import spark_jdk
 from govlake.platform.postgres import Postgres
 from govlake.platform.service import Service
 

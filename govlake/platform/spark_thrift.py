@@ -6,7 +6,7 @@ import os
 import signal
 from pathlib import Path
 
-from govlake.platform.java import spark_jdk
+from govlake.java import spark_jdk
 from govlake.platform.service import Service
 
 

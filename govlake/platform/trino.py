@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from govlake.artifacts import artifact_path
-from govlake.platform.java import trino_jdk
+from govlake.java import trino_jdk
 from govlake.platform.process import PlatformError
 from govlake.platform.service import Service, get_json
 from govlake.settings import Settings

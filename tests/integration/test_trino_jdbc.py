@@ -12,7 +12,7 @@ import pytest
 
 from govlake import trino_client
 from govlake.artifacts import artifact_path
-from govlake.platform.java import JavaNotFound, spark_jdk, trino_jdk
+from govlake.java import JavaNotFound, spark_jdk, trino_jdk
 
 PROGRAM = Path(__file__).resolve().parents[1] / "jvm" / "TrinoJdbcQuery.java"
 
@@ -24,7 +24,7 @@ def _java(settings) -> Path:
             return find(settings.java).java
         except JavaNotFound:
             continue
-    pytest.fail("no JDK found the way govlake/platform/java.py looks for one")
+    pytest.fail("no JDK found the way govlake/java.py looks for one")
 
 
 def _jdbc(settings, sql: str, schema: str) -> tuple[list[str], list[list[str]]]:

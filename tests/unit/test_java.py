@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from govlake.platform.java import JavaNotFound, installed_jdks, read_jdk, spark_jdk, trino_jdk
+from govlake.java import JavaNotFound, installed_jdks, read_jdk, spark_jdk, trino_jdk
 from govlake.settings import JavaSettings
 
 
