@@ -17,16 +17,8 @@ from govlake.secrets import secret_path
 # ---------------------------------------------------------------------------------------------
 class PoliceApiService(Service):
     name = "police-api"
-    setting = "GOVLAKE_FEEDS__POLICE_API_PORT"
+    section, host_field, port_field = "feeds", "police_api_host", "police_api_port"
     start_timeout = 60.0
-
-    @property
-    def host(self) -> str:
-        return self.s.feeds.police_api_host
-
-    @property
-    def port(self) -> int:
-        return self.s.feeds.police_api_port
 
     @property
     def data_file(self) -> Path:
