@@ -6,6 +6,8 @@ import hmac
 import random
 
 import pytest
+from pyspark.sql import Row
+from pyspark.testing import assertDataFrameEqual
 
 from govlake import identity as ref
 from spark_jobs.transforms.identity import (
@@ -66,8 +68,10 @@ def test_id_facts(spark):
     from pyspark.sql import functions as F
 
     df = spark.createDataFrame([("11010519491231002X",), ("440524188001010014",)], "id string")
-    got = df.select(*[e.alias(k) for k, e in id_facts(F.col("id")).items()]).collect()
-    assert [(r.birth_year, r.sex, r.birthplace_code) for r in got] == [(1949, "F", "110105"), (1880, "M", "440524")]
+    got = df.select(*[e.alias(k) for k, e in id_facts(F.col("id")).items()]).select(
+        "birth_year", "sex", "birthplace_code")
+    assertDataFrameEqual(got, [Row(birth_year=1949, sex="F", birthplace_code="110105"),
+                               Row(birth_year=1880, sex="M", birthplace_code="440524")], checkRowOrder=True)
 
 
 @pytest.mark.parametrize(
