@@ -1,11 +1,11 @@
-"""Layouts of the bookkeeping tables every job shares (bronze, ops, quarantine, vault) and the one
-writer of ``ops.deliveries`` rows. One definition, so file drops, cursor pulls and watermark pulls
-land records and account for deliveries the same way."""
+"""Layouts of the bookkeeping tables every job shares (bronze, ops, quarantine, vault) and the
+``ops.deliveries`` row as a record. One definition, so file drops, cursor pulls and watermark pulls
+land records and account for deliveries the same way. No I/O: ``spark_jobs.io`` writes these rows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass
 
 BRONZE_COLUMNS = ("_delivery_id STRING, _source_file STRING, _line INT, _sheet STRING, _record STRING, "
                   "_raw_b64 STRING, _problem STRING, _delivered_on DATE, _ingested_at TIMESTAMP")
@@ -54,28 +54,3 @@ class DeliveryRecord:
 
 def deliveries_table(settings) -> str:
     return f"{settings.schema('ops')}.deliveries"
-
-
-def record_delivery(spark, table: str, rec: DeliveryRecord) -> None:
-    """Append one ``ops.deliveries`` row, idempotently per (delivery id, source)."""
-    record_deliveries(spark, table, [rec])
-
-
-def record_deliveries(spark, table: str, recs: list[DeliveryRecord]) -> None:
-    """Append ``ops.deliveries`` rows in one commit, idempotently per set of (delivery id, source)."""
-    import hashlib
-
-    from spark_jobs.io import append_once, ensure_table
-
-    if not recs:
-        return
-    ensure_table(spark, table, DELIVERIES_COLUMNS, "every delivery and what happened to it")
-    n_silver = len(DELIVERIES_COLUMNS.split(",")) - len(fields(DeliveryRecord))
-    rows = [(*astuple(rec), *([None] * n_silver)) for rec in recs]
-    df = spark.createDataFrame(rows, spark_ddl(DELIVERIES_COLUMNS))
-    if len(recs) == 1:  # the id a single row always had (kept stable for tables written before)
-        app_id = f"ops:{recs[0].delivery_id}:{recs[0].source}"
-    else:
-        app_id = "ops:" + hashlib.sha256("\n".join(sorted(f"{r.delivery_id}:{r.source}" for r in recs))
-                                         .encode()).hexdigest()[:40]
-    append_once(df, table, app_id=app_id, version=1)

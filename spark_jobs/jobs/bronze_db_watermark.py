@@ -12,11 +12,12 @@ reads as local time), ``_line`` = its position in the pull, ``_source_file`` =
 gets one row per range (``range_from``/``range_to`` in ISO with +08:00, sha256 and bytes of the
 records as JSON Lines, ``header`` = the column names as JSON).
 
-Progress (the watermark) is stored with the data exactly as for cursor pulls — see
-``spark_jobs.jobs.bronze_http_cursor``: range-addressed delivery ids in ``_delivery_id``, one
-idempotent Delta commit per range (``txnAppId=bronze:<delivery id>``), done ranges read back from
-bronze and ``ops.deliveries`` before pulling, a commit without its ops row recovered from bronze
-without pulling again, a database error raising ``PullError`` naming the range with nothing written.
+Progress (the watermark) is stored with the data exactly as for cursor pulls, by the same loop
+(``spark_jobs.landing.land_pulls``; ``spark_jobs.jobs.bronze_http_cursor`` explains it):
+range-addressed delivery ids in ``_delivery_id``, one idempotent Delta commit per range
+(``txnAppId=bronze:<delivery id>``), done ranges read back from bronze and ``ops.deliveries`` before
+pulling, a commit without its ops row recovered from bronze without pulling again, a database error
+raising ``PullError`` naming the range with nothing written.
 
 What a watermark pull cannot see: the table holds only the latest state of each row, so a row
 updated on D and again on D+1 before D is pulled lands once, in D+1's range, in its later state; and
@@ -28,16 +29,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable, Iterable
 
 from govlake.contracts import Contract, contract
 from govlake.settings import Settings, load_settings
-from spark_jobs.jobs.bronze_file_drop import Landed
-from spark_jobs.jobs.bronze_http_cursor import PullError, as_days, chosen_days, day_arguments, land_pulls, run_pull_job
+from spark_jobs.landing import Landed, PullError, as_days, chosen_days, day_arguments, land_pulls, run_pull_job
 from spark_jobs.transforms.bronze import RawRecord
-from spark_jobs.transforms.pull import PullRange, day_range, db_row_json, db_source, pulled_records
+from spark_jobs.transforms.pull import PullRange, day_range, db_header, db_row_json, db_source, pulled_records
 
 Connect = Callable[[], object]  # → a new psycopg connection to the department's database
 
@@ -70,10 +69,6 @@ def pull_db_range(r: PullRange, c: Contract, connect: Connect) -> list[RawRecord
     return pulled_records([db_row_json(columns, row) for row in rows])
 
 
-def _header(records: list[RawRecord]) -> str | None:
-    return json.dumps(list(json.loads(records[0].record)), ensure_ascii=False) if records else None
-
-
 def land_watermark_pull(spark, settings: Settings, feed: str, day: dt.date | Iterable[dt.date], echo=print,
                         connect: Connect | None = None, *, bronze_table: str | None = None,
                         deliveries_table: str | None = None) -> list[Landed]:
@@ -94,7 +89,7 @@ def land_watermark_pull(spark, settings: Settings, feed: str, day: dt.date | Ite
     ranges = [day_range(feed, d) for d in as_days(day)]
     table, wm = c.delivery.table, c.delivery.watermark_column
     return land_pulls(spark, settings, feed, ranges, lambda r: pull_db_range(r, c, connect),
-                      lambda r: db_source(table, wm, r), header_of=_header, echo=echo,
+                      lambda r: db_source(table, wm, r), header_of=db_header, echo=echo,
                       bronze_table=bronze_table, deliveries_table=deliveries_table)
 
 

@@ -11,30 +11,30 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from govlake.contracts import contract
 from govlake.settings import Settings, load_settings
-from spark_jobs.ops import BRONZE_COLUMNS, DELIVERIES_COLUMNS, DeliveryRecord, record_deliveries
+from spark_jobs.io import (
+    append_bronze,
+    bronze_delivery_ids,
+    delivery_rows,
+    ensure_landing_tables,
+    record_deliveries,
+)
+from spark_jobs.landing import Landed
+from spark_jobs.ops import DeliveryRecord
 from spark_jobs.transforms.bronze import (
     RawRecord,
+    bronze_arrow,
     delivery_id,
     parquet_records,
     sha256_hex,
     split_text,
     xlsx_records,
 )
-
-
-@dataclass
-class Landed:
-    source: str
-    delivery_id: str
-    status: str
-    rows: int
-    reason: str | None = None
 
 
 def read_records(fmt: str, encoding: str, path: Path) -> tuple[str | None, list[RawRecord]]:
@@ -66,26 +66,17 @@ def land_file_drop(spark, settings: Settings, feed: str, landing: Path,
     a delivery is new when ops.deliveries does not list it as landed; one whose rows are already in
     bronze (a crash between the two commits) only gets its ops row; the bronze commit carries
     Delta's idempotent-write id of its delivery set, so retrying the same set is a no-op."""
-    import hashlib
-
-    import pyarrow as pa
-    from pyspark.sql import functions as F
-
-    from spark_jobs.io import append_once, ensure_table
-
     c = contract(feed)
     if c.delivery.mode != "file_drop":
         raise ValueError(f"{feed} is delivered by {c.delivery.mode}, not as files")
     bronze_table = bronze_table or f"{settings.schema('bronze')}.{feed}"
     deliveries_table = deliveries_table or f"{settings.schema('ops')}.deliveries"
-    ensure_table(spark, bronze_table, BRONZE_COLUMNS, f"{c.department.zh} {feed}: records as delivered")
-    ensure_table(spark, deliveries_table, DELIVERIES_COLUMNS, "every delivery and what happened to it")
+    ensure_landing_tables(spark, bronze_table, deliveries_table, f"{c.department.zh} {feed}: records as delivered")
     folder = landing / feed
     days = [day] if isinstance(day, dt.date) else day
     patterns = [f"{d.isoformat()}/*" for d in days] if days else ["*/*"]
     files = sorted({p for pat in patterns for p in folder.glob(pat) if p.is_file()})
-    known_rows = (spark.table(deliveries_table).where(F.col("feed") == feed)
-                  .select("delivery_id", "source", "status").collect())
+    known_rows = delivery_rows(spark, deliveries_table, feed, ("delivery_id", "source", "status"))
     known = {r.delivery_id for r in known_rows if r.status == "landed"}
     noted = {(r.delivery_id, r.source) for r in known_rows}
     found = []
@@ -97,13 +88,10 @@ def land_file_drop(spark, settings: Settings, feed: str, landing: Path,
         header, records = read_records(c.delivery.format, c.delivery.encoding, path)
         did = delivery_id(feed, sha if records else sha256_hex(data + rel.encode()))  # empty: its own delivery
         found.append((path, rel, data, sha, did, header, records, started))
-    fresh_ids = sorted({f[4] for f in found if f[4] not in known})
-    in_bronze = {r["_delivery_id"] for r in spark.table(bronze_table).where(F.col("_delivery_id").isin(fresh_ids))
-                 .select("_delivery_id").distinct().collect()} if fresh_ids else set()
+    in_bronze = bronze_delivery_ids(spark, bronze_table, sorted({f[4] for f in found if f[4] not in known}))
     results: list[Landed] = []
     ops_rows: list[DeliveryRecord] = []
-    parts: dict[str, list] = {k: [] for k in ("_delivery_id", "_source_file", "_line", "_sheet", "_record",
-                                              "_raw_b64", "_problem", "_delivered_on")}
+    new: list[tuple[str, str, dt.date, list[RawRecord]]] = []  # (delivery id, source, delivered on, records)
     for path, rel, data, sha, did, header, records, started in found:
         delivered_on = dt.date.fromisoformat(path.parent.name)
         if did in known:
@@ -111,11 +99,7 @@ def land_file_drop(spark, settings: Settings, feed: str, landing: Path,
         else:
             rows = len(records)
             if did not in in_bronze:
-                for k, v in (("_delivery_id", [did] * rows), ("_source_file", [rel] * rows),
-                             ("_line", [r.line for r in records]), ("_sheet", [r.sheet for r in records]),
-                             ("_record", [r.record for r in records]), ("_raw_b64", [r.raw_b64 for r in records]),
-                             ("_problem", [r.problem for r in records]), ("_delivered_on", [delivered_on] * rows)):
-                    parts[k].extend(v)
+                new.append((did, rel, delivered_on, records))
             known.add(did)
             damaged = sum(1 for r in records if r.problem)
             status, reason = "landed", (f"{damaged} records with problems kept as delivered" if damaged else None)
@@ -126,16 +110,10 @@ def land_file_drop(spark, settings: Settings, feed: str, landing: Path,
                                            started, dt.datetime.now(dt.UTC).replace(tzinfo=None)))
         results.append(Landed(rel, did, status, rows, reason))
         echo(f"{bronze_table} {rel}: {status}, {rows} records" + (f" ({reason})" if reason else ""))
-    if parts["_delivery_id"]:
-        s = pa.string()
-        table = pa.table({**{k: pa.array(v, s) for k, v in parts.items() if k not in ("_line", "_delivered_on")},
-                          "_line": pa.array(parts["_line"], pa.int32()),
-                          "_delivered_on": pa.array(parts["_delivered_on"], pa.date32())})
-        sdf = spark.createDataFrame(table).withColumn("_ingested_at", F.current_timestamp()).select(
-            *[x.split()[0] for x in BRONZE_COLUMNS.split(", ")])
-        ids = sorted(set(parts["_delivery_id"]))
-        append_once(sdf, bronze_table, app_id="bronze:" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:40],
-                    version=1)
+    if any(records for *_, records in new):
+        ids = sorted({did for did, _, _, records in new if records})
+        append_bronze(spark, bronze_table, bronze_arrow(new),
+                      app_id="bronze:" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:40])
     record_deliveries(spark, deliveries_table, ops_rows)
     return results
 

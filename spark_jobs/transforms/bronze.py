@@ -4,6 +4,9 @@ A file drop becomes one bronze record per physical record: CSV/JSONL lines (the 
 in ``ops.deliveries``), Parquet rows and XLSX sheet rows as JSON text. A line that does not decode
 in the contract's encoding keeps its bytes (base64) and the decoder's error; a last line without a
 line break (a truncated file) is kept and flagged. Nothing that arrives is dropped.
+
+``bronze_arrow`` lays the records of one or more deliveries out as the bronze table's columns (an
+Arrow table; ``spark_jobs.io.append_bronze`` stamps ``_ingested_at`` and commits it).
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,23 @@ def _json_default(v):
     return str(v)
 
 
-def chunks(records: list[RawRecord], size: int) -> Iterator[list[RawRecord]]:
-    for i in range(0, len(records), size):
-        yield records[i:i + size]
+def bronze_arrow(deliveries: Iterable[tuple[str, str, dt.date, Sequence[RawRecord]]]) -> pa.Table:
+    """(delivery id, source, delivered on, records) of each delivery → one Arrow table with the bronze
+    columns ``_delivery_id, _source_file, _line, _sheet, _record, _raw_b64, _problem, _delivered_on``
+    (``_line`` int32, ``_delivered_on`` date32, the rest strings), records in the order given."""
+    import pyarrow as pa
+
+    cols: dict[str, list] = {k: [] for k in ("_delivery_id", "_source_file", "_line", "_sheet", "_record",
+                                             "_raw_b64", "_problem", "_delivered_on")}
+    for did, source, delivered_on, records in deliveries:
+        n = len(records)
+        cols["_delivery_id"] += [did] * n
+        cols["_source_file"] += [source] * n
+        cols["_line"] += [r.line for r in records]
+        cols["_sheet"] += [r.sheet for r in records]
+        cols["_record"] += [r.record for r in records]
+        cols["_raw_b64"] += [r.raw_b64 for r in records]
+        cols["_problem"] += [r.problem for r in records]
+        cols["_delivered_on"] += [delivered_on] * n
+    types = {"_line": pa.int32(), "_delivered_on": pa.date32()}
+    return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})

@@ -211,6 +211,11 @@ def db_row_json(columns: Sequence[str], row: Sequence[Any], zone: str = SOURCE_Z
                       ensure_ascii=False, separators=(",", ":"))
 
 
+def db_header(records: Sequence[RawRecord]) -> str | None:
+    """The column names of a watermark pull (the keys of its first record, in order) as JSON; None when empty."""
+    return json.dumps(list(json.loads(records[0].record)), ensure_ascii=False) if records else None
+
+
 def pull_digest(records: Sequence[RawRecord]) -> tuple[str, int]:
     """(sha256, bytes) of a pull: its record texts as UTF-8 JSON Lines (each text + ``\\n``), in order.
 

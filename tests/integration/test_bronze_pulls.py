@@ -19,9 +19,10 @@ from govlake.platform.postgres import Postgres
 from govlake_sim import urban_db
 from govlake_sim.generator import GenerateOptions, generate
 from govlake_sim.police_api import make_server, parse_aware
-from spark_jobs.jobs import bronze_http_cursor
+from spark_jobs import landing as bronze_http_cursor  # land_pulls (and its record_delivery) moved there
 from spark_jobs.jobs.bronze_db_watermark import land_watermark_pull
-from spark_jobs.jobs.bronze_http_cursor import PullError, land_cursor_pull, pull_api_range
+from spark_jobs.jobs.bronze_http_cursor import land_cursor_pull, pull_api_range
+from spark_jobs.landing import PullError
 from spark_jobs.transforms.pull import day_range, pull_digest, pulled_records
 from tests.integration.warehouse import prefixed_layers
 

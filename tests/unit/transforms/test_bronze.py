@@ -1,7 +1,15 @@
 import base64
 import json
 
-from spark_jobs.transforms.bronze import delivery_id, parquet_records, sha256_hex, split_text, xlsx_records
+from spark_jobs.transforms.bronze import (
+    RawRecord,
+    bronze_arrow,
+    delivery_id,
+    parquet_records,
+    sha256_hex,
+    split_text,
+    xlsx_records,
+)
 
 
 def test_csv_lines_with_bom_crlf_header_and_blank_lines():
@@ -42,3 +50,30 @@ def test_delivery_ids_are_content_addressed():
     a, b = sha256_hex(b"same"), sha256_hex(b"same ")
     assert delivery_id("f", a) == delivery_id("f", sha256_hex(b"same")) != delivery_id("f", b)
     assert delivery_id("f", a) != delivery_id("g", a)
+
+
+def test_bronze_arrow_lays_out_the_records_of_several_deliveries():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    day = dt.date(2026, 1, 2)
+    table = bronze_arrow([
+        ("f:1", "f/2026-01-02/a.csv", day,
+         [RawRecord(2, "1,甲", None, None), RawRecord(3, "2,?", "Mv8=", "decode_error")]),
+        ("f:2", "f/2026-01-02/empty.csv", day, []),
+        ("f:3", "f/2026-01-02/b.xlsx", day, [RawRecord(2, '{"编号":"1"}', None, None, "党员名册")]),
+    ])
+    assert table.schema == pa.schema([("_delivery_id", pa.string()), ("_source_file", pa.string()),
+                                      ("_line", pa.int32()), ("_sheet", pa.string()), ("_record", pa.string()),
+                                      ("_raw_b64", pa.string()), ("_problem", pa.string()),
+                                      ("_delivered_on", pa.date32())])
+    assert table.to_pylist() == [
+        {"_delivery_id": "f:1", "_source_file": "f/2026-01-02/a.csv", "_line": 2, "_sheet": None, "_record": "1,甲",
+         "_raw_b64": None, "_problem": None, "_delivered_on": day},
+        {"_delivery_id": "f:1", "_source_file": "f/2026-01-02/a.csv", "_line": 3, "_sheet": None, "_record": "2,?",
+         "_raw_b64": "Mv8=", "_problem": "decode_error", "_delivered_on": day},
+        {"_delivery_id": "f:3", "_source_file": "f/2026-01-02/b.xlsx", "_line": 2, "_sheet": "党员名册",
+         "_record": '{"编号":"1"}', "_raw_b64": None, "_problem": None, "_delivered_on": day},
+    ]
+    assert bronze_arrow([]).num_rows == 0

@@ -13,6 +13,7 @@ from spark_jobs.transforms.pull import (
     api_source,
     day_range,
     day_ranges,
+    db_header,
     db_row_json,
     db_source,
     local_text,
@@ -123,3 +124,9 @@ def test_the_pull_digest_is_over_the_records_as_json_lines():
     data = '{"a":1}\n{"a":"甲"}\n'.encode()
     assert pull_digest(recs) == (hashlib.sha256(data).hexdigest(), len(data))
     assert pull_digest([]) == (hashlib.sha256(b"").hexdigest(), 0)
+
+
+def test_the_header_of_a_watermark_pull_is_its_column_names_in_order():
+    recs = pulled_records([db_row_json(["case_id", "状态", "updated_at"], ["C1", "立案", None])])
+    assert db_header(recs) == '["case_id", "状态", "updated_at"]'
+    assert db_header([]) is None
