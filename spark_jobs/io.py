@@ -5,9 +5,14 @@
 * Bronze and ``ops.deliveries`` (the bronze jobs): ``delivery_rows`` and ``bronze_delivery_ids`` (what
   is landed already), ``bronze_lines`` (a committed range read back), ``append_bronze``,
   ``record_delivery`` / ``record_deliveries``.
+* Silver (``spark_jobs.jobs.silver``): ``read_bronze``, ``read_reference``, ``create_silver``, the
+  MERGEs (``merge_quarantine``, ``upsert_silver``, ``merge_vault``, ``merge_history``,
+  ``merge_snapshot_changes``, ``merge_scd2``, ``merge_delivery_outcomes``) and the ops appends
+  (``append_accounting``, ``append_quality``).
 
 The rows written are built by the pure functions of ``spark_jobs.transforms``; the layouts of the
-shared tables are in ``spark_jobs.ops``.
+shared tables are in ``spark_jobs.ops``. Each MERGE is keyed so that a rerun or a replay of the
+same delivery converges instead of adding rows twice.
 """
 
 from __future__ import annotations
@@ -22,8 +27,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from spark_jobs.ops import (
+    ACCOUNTING_COLUMNS,
     BRONZE_COLUMNS,
     DELIVERIES_COLUMNS,
+    QUALITY_COLUMNS,
+    QUARANTINE_COLUMNS,
+    VAULT_COLUMNS,
     DeliveryRecord,
     spark_ddl,
 )
@@ -154,3 +163,182 @@ def record_deliveries(spark: SparkSession, table: str, recs: list[DeliveryRecord
         app_id = "ops:" + hashlib.sha256("\n".join(sorted(f"{r.delivery_id}:{r.source}" for r in recs))
                                          .encode()).hexdigest()[:40]
     append_once(df, table, app_id=app_id, version=1)
+
+
+# ---- silver: reads -------------------------------------------------------------------------------------
+def read_bronze(spark: SparkSession, bronze_table: str, delivery_ids: Sequence[str], sheet: str | None) -> DataFrame:
+    """The bronze rows of ``delivery_ids`` (of one XLSX sheet when ``sheet`` is given)."""
+    from pyspark.sql import functions as F
+
+    bronze = spark.table(bronze_table).where(F.col("_delivery_id").isin(list(delivery_ids)))
+    if sheet:
+        bronze = bronze.where(F.col("_sheet") == sheet)
+    return bronze
+
+
+def read_reference(spark: SparkSession, reference_csv: Path) -> DataFrame:
+    """The division code table (``level, code, parent_code``) from its CSV, cached: the caller unpersists it."""
+    return spark.read.option("header", True).csv(str(reference_csv)).select("level", "code", "parent_code").cache()
+
+
+def landed_deliveries(spark: SparkSession, deliveries_table: str, feed: str) -> list[Row]:
+    """The ``landed`` rows of ``feed`` in ``ops.deliveries``, by delivery date and source."""
+    from pyspark.sql import functions as F
+
+    return (spark.table(deliveries_table).where((F.col("feed") == feed) & (F.col("status") == "landed"))
+            .orderBy("delivered_on", "source").collect())
+
+
+def landed_delivery(spark: SparkSession, deliveries_table: str, delivery_id: str) -> Row | None:
+    """The ``landed`` row of one delivery (None when there is none)."""
+    from pyspark.sql import functions as F
+
+    found = (spark.table(deliveries_table)
+             .where((F.col("delivery_id") == delivery_id) & (F.col("status") == "landed")).limit(1).collect())
+    return found[0] if found else None
+
+
+def ensure_accounting_table(spark: SparkSession, table: str) -> str:
+    ensure_table(spark, table, ACCOUNTING_COLUMNS,
+                 "per delivery and table: rows in = accepted + quarantined + duplicate")
+    return table
+
+
+def accounted_keys(spark: SparkSession, accounting_table: str, feed: str) -> set[tuple[str, str]]:
+    """(delivery id, table name) pairs of ``feed`` that silver has accounted for."""
+    from pyspark.sql import functions as F
+
+    return {(r.delivery_id, r.table_name) for r in spark.table(accounting_table)
+            .where(F.col("feed") == feed).select("delivery_id", "table_name").collect()}
+
+
+def accounting_count(spark: SparkSession, accounting_table: str, delivery_id: str) -> int:
+    """How many accounting rows one delivery has (numbers its replays)."""
+    from pyspark.sql import functions as F
+
+    return spark.table(accounting_table).where(F.col("delivery_id") == delivery_id).count()
+
+
+def read_accounting(spark: SparkSession, accounting_table: str) -> DataFrame:
+    return spark.table(accounting_table)
+
+
+def silver_targets(spark: SparkSession, silver_table: str, columns: Sequence[str]) -> DataFrame:
+    """``columns`` of what ``silver_table`` holds (the keys a batch is compared with)."""
+    return spark.table(silver_table).select(*columns)
+
+
+def holds_deliveries(spark: SparkSession, table: str, delivery_ids: Sequence[str]) -> bool:
+    """Whether ``table`` has any row of ``delivery_ids``."""
+    from pyspark.sql import functions as F
+
+    return bool(spark.table(table).where(F.col("_delivery_id").isin(list(delivery_ids))).limit(1).count())
+
+
+def current_versions(spark: SparkSession, table: str) -> DataFrame:
+    """The open versions (``is_current``) of an SCD2 table."""
+    return spark.table(table).where("is_current")
+
+
+def table_columns(spark: SparkSession, table: str) -> list[str]:
+    return spark.table(table).columns
+
+
+# ---- silver: writes ------------------------------------------------------------------------------------
+def ensure_quarantine_table(spark: SparkSession, table: str, feed: str) -> None:
+    ensure_table(spark, table, QUARANTINE_COLUMNS, f"rows of {feed} that failed a rule, with the reason")
+
+
+def ensure_vault_table(spark: SparkSession, table: str) -> None:
+    ensure_table(spark, table, VAULT_COLUMNS,
+                 "clear identifiers behind person tokens (restricted: lawful re-identification only)")
+
+
+def merge_quarantine(spark: SparkSession, table: str, rows: DataFrame) -> None:
+    """Quarantine rows (``transforms.silver.quarantine_rows``), once per (delivery, source, table, line):
+    a rerun or a replay of the same delivery does not add them twice."""
+    _merge(spark, rows, "_q", f"MERGE INTO {table} t USING _q s ON t.delivery_id = s.delivery_id AND "
+                              "t.source_file = s.source_file AND t.table_name = s.table_name AND t.line = s.line "
+                              "WHEN NOT MATCHED THEN INSERT *")
+
+
+def create_silver(spark: SparkSession, silver_table: str, rows: DataFrame, comment: str,
+                  properties: dict[str, str]) -> None:
+    """Create ``silver_table`` with the columns of ``rows`` (no rows), once."""
+    if spark.catalog.tableExists(silver_table):
+        return
+    set_aside_interrupted_create(spark, silver_table)
+    rows.limit(0).write.format("delta").option("comment", comment).saveAsTable(silver_table)
+    props = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
+    spark.sql(f"ALTER TABLE {silver_table} SET TBLPROPERTIES ({props})")
+
+
+def upsert_silver(spark: SparkSession, silver_table: str, rows: DataFrame, keys: Sequence[str],
+                  columns: Sequence[str]) -> None:
+    """MERGE ``rows`` on ``keys``: a held key is updated, a new one inserted (``columns``: the silver order)."""
+    cols = [f"`{x}`" for x in columns]
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    _merge(spark, rows, "_s", f"MERGE INTO {silver_table} t USING _s s ON {on} WHEN MATCHED THEN UPDATE SET * "
+                              f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) "
+                              f"VALUES ({', '.join('s.' + x for x in cols)})")
+
+
+def merge_vault(spark: SparkSession, vault_table: str, rows: DataFrame) -> None:
+    """Vault rows (token → clear identifiers), each token once (``first_seen`` = now)."""
+    from pyspark.sql import functions as F
+
+    _merge(spark, rows.withColumn("first_seen", F.current_timestamp()), "_v",
+           f"MERGE INTO {vault_table} t USING _v s ON t.token = s.token WHEN NOT MATCHED THEN INSERT *")
+
+
+def merge_history(spark: SparkSession, history_table: str, ddl_columns: str, comment: str, rows: DataFrame,
+                  on: Sequence[str]) -> None:
+    """Status history rows (``transforms.silver.history_rows``), once per ``on`` (null-safe)."""
+    ensure_table(spark, history_table, ddl_columns, comment)
+    cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in on)
+    _merge(spark, rows, "_h", f"MERGE INTO {history_table} t USING _h s ON {cond} WHEN NOT MATCHED THEN INSERT *")
+
+
+def merge_snapshot_changes(spark: SparkSession, changes_table: str, key: str, changes: DataFrame) -> None:
+    """Change records of full snapshots (``snapshot_diff``'s ``changes``), once per (key, date, type)."""
+    ensure_table(spark, changes_table, f"`{key}` STRING, change_type STRING, snapshot_date DATE, "
+                 "changed_columns ARRAY<STRING>, _delivery_id STRING",
+                 "register changes between consecutive full snapshots: new / changed / gone")
+    _merge(spark, changes, "_c", f"MERGE INTO {changes_table} t USING _c s ON t.`{key}` = s.`{key}` AND "
+                                 "t.snapshot_date = s.snapshot_date AND t.change_type = s.change_type "
+                                 "WHEN NOT MATCHED THEN INSERT *")
+
+
+def merge_scd2(spark: SparkSession, silver_table: str, key: str, source: DataFrame, columns: Sequence[str]) -> None:
+    """One atomic MERGE of ``transforms.snapshot.scd2_merge_source``: rows with a ``_merge_key`` close
+    the open version of that key, rows without one are inserted."""
+    _merge(spark, source, "_scd",
+           f"MERGE INTO {silver_table} t USING _scd s ON t.`{key}` = s._merge_key AND t.is_current "
+           "WHEN MATCHED THEN UPDATE SET valid_to = s.valid_to, is_current = false "
+           f"WHEN NOT MATCHED THEN INSERT ({', '.join(f'`{x}`' for x in columns)}) "
+           f"VALUES ({', '.join(f's.`{x}`' for x in columns)})")
+
+
+def append_quality(spark: SparkSession, table: str, rows: list[tuple], batch_id: str) -> None:
+    """GX outcome rows (``transforms.accounting.quality_rows``) → ``ops.quality_results``, once per batch."""
+    ensure_table(spark, table, QUALITY_COLUMNS, "Great Expectations outcomes per delivery and silver table")
+    if rows:
+        df = spark.createDataFrame(rows, spark_ddl(QUALITY_COLUMNS).replace(" DOUBLE", " double")
+                                   .replace(" BOOLEAN", " boolean").replace(" TIMESTAMP", " timestamp"))
+        append_once(df, table, app_id=f"quality:{hashlib.sha256(batch_id.encode()).hexdigest()[:32]}", version=1)
+
+
+def append_accounting(spark: SparkSession, table: str, rows: list[tuple], app_id: str) -> None:
+    """Accounting rows (``transforms.accounting.accounting_rows``) → ``ops.silver_accounting``, once per ``app_id``."""
+    append_once(spark.createDataFrame(rows, spark_ddl(ACCOUNTING_COLUMNS)), ensure_accounting_table(spark, table),
+                app_id=app_id, version=1)
+
+
+def merge_delivery_outcomes(spark: SparkSession, deliveries_table: str, feed: str, outcomes: DataFrame) -> None:
+    """Silver's outcome per delivery (``transforms.accounting.delivery_outcomes``) onto its ``landed`` row."""
+    _merge(spark, outcomes, "_acc", f"""MERGE INTO {deliveries_table} t USING _acc s
+                  ON t.delivery_id = s.delivery_id AND t.feed = '{feed}' AND t.status = 'landed'
+                  WHEN MATCHED THEN UPDATE SET rows_accepted = s.rows_accepted,
+                    rows_quarantined = s.rows_quarantined, rows_duplicate = s.rows_duplicate,
+                    silver_status = s.silver_status, silver_reason = nullif(s.silver_reason, ''),
+                    silver_at = s.silver_at""")

@@ -1,20 +1,32 @@
 """Bronze records → silver rows (pure DataFrame → DataFrame functions).
 
-1. ``parse_records``: the delivered text of each record → one string column per contract column
-   (by delivered header or key), unknown fields kept in ``_extra`` (schema drift), malformed records
-   flagged.
-2. ``contract_rules.parse_typed`` / ``evaluate_rules`` / ``split`` (see that module).
-3. ``dedupe``: one row per business key, the latest update wins; the others are counted duplicates.
-4. ``pseudonymise``: IDs and mobiles → keyed tokens, names and addresses removed; the clear values
+1. ``checked_rows``: ``parse_records`` (the delivered text of each record → one string column per
+   contract column, by delivered header or key; unknown fields kept in ``_extra`` — schema drift;
+   malformed records flagged), then ``contract_rules.parse_typed`` / ``standardise`` /
+   ``evaluate_rules`` (see that module) → ``_violations``; ``contract_rules.split`` separates them.
+2. ``dedupe``: one row per business key, the latest update wins; the others are counted duplicates.
+3. ``pseudonymise``: IDs and mobiles → keyed tokens, names and addresses removed; the clear values
    go to the vault rows instead.
+4. ``mark_stale`` / ``fresh_rows``: rows silver already holds as new or newer are duplicates too.
+
+Also the rows ``spark_jobs.io`` writes beside silver: ``quarantine_rows`` (``rejected_rows``,
+``violation_rows``, ``gated_rows``) and ``history_rows`` (status history of lifecycle tables); and
+the counts silver's accounting is made of (``counts_by_delivery``, ``stale_counts``, ``drift_columns``).
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from io import StringIO
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from govlake.contracts import Table, parse_type, silver_column_names, token_column
+from govlake.contracts import Contract, Table, parse_type, silver_column_names, token_column
+from spark_jobs.transforms.contract_rules import evaluate_rules, parse_typed
 from spark_jobs.transforms.identity import hmac_sha256, normalize_id, normalize_mobile
 
 LINEAGE = ["_delivery_id", "_source_file", "_line", "_ingested_at"]
@@ -146,3 +158,145 @@ def malformed_violation(df: DataFrame) -> DataFrame:
                  F.lit("quarantine").alias("severity"), F.lit("malformed record").alias("reason"))
     return df.withColumn("_violations", F.when(F.col("_malformed"), F.concat(F.array(v), F.col("_violations")))
                          .otherwise(F.col("_violations")))
+
+
+def without_deliveries(df: DataFrame, delivery_ids: Iterable[str]) -> DataFrame:
+    """The rows of ``df`` not from ``delivery_ids``."""
+    return df.where(~F.col("_delivery_id").isin(list(delivery_ids)))
+
+
+# ---- a batch of deliveries of one table ----------------------------------------------------------------
+def delivery_time(day: dt.date) -> dt.datetime:
+    """End of the delivery day in Wuhan, as a naive UTC instant (the not_future limit)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59)) - dt.timedelta(hours=8)
+
+
+def delivery_header(contract: Contract, table: Table, raw: str | None) -> list[str] | None:
+    """The header a delivery came with (``ops.deliveries.header``) as the column names of ``table``:
+    the CSV header line, the XLSX sheet's header row; None for formats read by key."""
+    if contract.delivery.format == "csv":
+        return next(csv.reader(StringIO(raw or "")))
+    if contract.delivery.format == "xlsx":
+        return (json.loads(raw) if raw else {}).get(table.sheet, [])
+    return None
+
+
+def checked_rows(bronze: DataFrame, contract: Contract, table: Table, header: list[str] | None,
+                 delivered_on: Mapping[str, dt.date], reference: DataFrame) -> DataFrame:
+    """Bronze rows of deliveries sharing ``header`` → typed, standardised rows with ``_violations``.
+
+    ``not_future`` is judged against each record's own delivery time (``delivered_on``: delivery id →
+    delivery day), so deliveries of several days are checked in one pass."""
+    parsed = parse_records(bronze, table, contract.delivery.format, header)
+    typed = standardise(parse_typed(parsed, table), table)
+    as_of = F.create_map(*[x for did, day in delivered_on.items() for x in (F.lit(did), F.lit(delivery_time(day)))])
+    typed = typed.withColumn("_as_of", as_of[F.col("_delivery_id")])
+    return malformed_violation(evaluate_rules(typed, contract, table, F.col("_as_of"), reference)).drop("_as_of")
+
+
+def counts_by_delivery(df: DataFrame) -> dict[str, int]:
+    """{delivery id: rows} of ``df`` (runs a small aggregate)."""
+    return {r["_delivery_id"]: r["count"] for r in df.groupBy("_delivery_id").count().collect()}
+
+
+def drift_columns(df: DataFrame) -> dict[str, set[str]]:
+    """{delivery id: delivered columns outside the contract} (the keys of ``_extra``; runs a small job)."""
+    drift: dict[str, set[str]] = {}
+    for r in (df.where(F.col("_extra").isNotNull())
+              .select("_delivery_id", F.explode(F.map_keys("_extra")).alias("k")).distinct().collect()):
+        drift.setdefault(r["_delivery_id"], set()).add(r["k"])
+    return drift
+
+
+# ---- quarantine ----------------------------------------------------------------------------------------
+def quarantine_rows(df: DataFrame, table_name: str, rule: Column, column: Column, reason: Column,
+                    violations: Column) -> DataFrame:
+    """Rows of ``df`` (bronze lineage columns) as ``quarantine.<feed>`` rows, stamped now."""
+    return df.select(F.col("_delivery_id").alias("delivery_id"), F.col("_source_file").alias("source_file"),
+                     F.col("_line").alias("line"), F.lit(table_name).alias("table_name"), rule.alias("rule"),
+                     column.alias("column_name"), reason.alias("reason"), violations.alias("violations"),
+                     F.col("_record").alias("record"), F.current_timestamp().alias("quarantined_at"))
+
+
+def rejected_rows(bronze: DataFrame, table_name: str, reason: str) -> DataFrame:
+    """Every row of a delivery rejected whole, under the ``required_columns`` rule."""
+    none = F.lit(None).cast("string")
+    return quarantine_rows(bronze, table_name, F.lit("required_columns"), none, F.lit(reason), none)
+
+
+def violation_rows(bad: DataFrame, table_name: str) -> DataFrame:
+    """Rows that broke a row rule, under their first violation (all of them as JSON)."""
+    first = F.col("_violations")[0]
+    return quarantine_rows(bad, table_name, first["rule"], first["column"], first["reason"],
+                           F.to_json(F.col("_violations")))
+
+
+def gated_rows(kept: DataFrame, table_name: str, blocked: Mapping[str, str]) -> DataFrame:
+    """The rows of the deliveries the quality gate blocked (``blocked``: delivery id → reason)."""
+    gated = kept.where(F.col("_delivery_id").isin(list(blocked)))
+    why = F.create_map(*[x for did, r in blocked.items() for x in (F.lit(did), F.lit(r))])
+    return quarantine_rows(gated, table_name, F.lit("quality_gate"), F.lit(None).cast("string"),
+                           why[F.col("_delivery_id")], F.lit(None).cast("string"))
+
+
+# ---- against what silver holds (tables that are not full snapshots) -----------------------------------
+def upsert_keys(table: Table, columns: Sequence[str]) -> list[str]:
+    """The silver key columns of ``table`` (a tokenised key under its token column's name)."""
+    return [k if k in columns else f"{k}_token" for k in table.primary_key]
+
+
+def target_columns(table: Table, keys: Sequence[str]) -> list[str]:
+    """What ``mark_stale`` needs of the silver table: keys, ``_delivery_id``, the update column."""
+    return [*keys, "_delivery_id", *([table.update_column] if table.update_column else [])]
+
+
+def mark_stale(rows: DataFrame, target: DataFrame, table: Table, keys: Sequence[str]) -> DataFrame:
+    """``rows`` + ``_exists``, ``_target_updated`` and ``_stale``: silver already holds the key from
+    ANOTHER delivery, as new or newer (a duplicate). A row this same delivery wrote (a rerun after a
+    crash between the MERGE and the accounting) does not make it stale."""
+    cond = [F.col(f"s.{k}") == F.col(f"t.{k}") for k in keys]
+    matched = rows.alias("s").join(target.alias("t"), cond, "left").select(
+        "s.*", (F.col(f"t.{keys[0]}").isNotNull() & (F.col("t._delivery_id") != F.col("s._delivery_id")))
+        .alias("_exists"),
+        (F.col(f"t.{table.update_column}") if table.update_column else F.lit(None)).alias("_target_updated"))
+    stale = F.col("_exists") & (F.lit(True) if not table.update_column else
+                                F.col(f"s.{table.update_column}") <= F.col("_target_updated"))
+    return matched.withColumn("_stale", stale)
+
+
+def stale_counts(matched: DataFrame) -> dict[str, tuple[int, int]]:
+    """{delivery id: (accepted, stale)} of ``mark_stale``'s rows (runs a small aggregate)."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in matched.groupBy("_delivery_id", "_stale").count().collect():
+        accepted, stale = out.get(r["_delivery_id"], (0, 0))
+        out[r["_delivery_id"]] = (accepted, r["count"]) if r["_stale"] else (r["count"], stale)
+    return out
+
+
+def fresh_rows(matched: DataFrame) -> DataFrame:
+    """The rows of ``mark_stale`` that go to silver, without its helper columns."""
+    return matched.where(~F.col("_stale")).drop("_exists", "_target_updated", "_stale")
+
+
+# ---- status history of lifecycle tables ----------------------------------------------------------------
+def history_columns(table: Table) -> list[str]:
+    life = table.lifecycle
+    return list(dict.fromkeys([*table.primary_key, life.status_column, *life.timestamps, table.update_column]))
+
+
+def history_ddl(table: Table) -> str:
+    types = {c.name: c.type for c in table.columns}
+    return (", ".join(f"`{c}` {types[c].upper()}" for c in history_columns(table))
+            + ", _delivery_id STRING, _source_file STRING, _line INT")
+
+
+def history_keys(table: Table) -> list[str]:
+    """One history row per (key, update time, status)."""
+    return [*table.primary_key, table.update_column, table.lifecycle.status_column]
+
+
+def history_rows(rows: DataFrame, table: Table) -> DataFrame:
+    """Every status a lifecycle record went through (each accepted version, also older ones that
+    arrive late), once per ``history_keys``."""
+    return (rows.select(*history_columns(table), "_delivery_id", "_source_file", "_line")
+            .dropDuplicates(history_keys(table)))

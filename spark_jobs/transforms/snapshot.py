@@ -25,20 +25,26 @@ non-null "ends after this row" date from its start row onwards.
 The attribute hash (``row_hash``) ignores lineage (``_delivery_id``, ``_line``, ``_extra``…) and is
 recomputed for the open versions too, so it never matters how (or over which attribute list) the
 stored ``row_hash`` was computed; a new attribute that is null everywhere changes no hash.
+
+Applying a batch to a silver table (``spark_jobs.jobs.silver``): ``snapshot_deliveries`` (the dates
+of the batch), ``carry_held`` (a person whose row was quarantined for another reason than the ID
+is carried, not gone), ``snapshot_diff``, then ``scd2_merge_source`` — the source of one atomic
+MERGE that closes and inserts versions (``spark_jobs.io.merge_scd2``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from spark_jobs.transforms.identity import hmac_sha256
+
 SCD_COLUMNS = ("valid_from", "valid_to", "is_current", "row_hash")
-CHANGE_TYPES = ("new", "changed", "gone")
 
 # internal columns (never in a returned frame except ``timeline``)
 _ORD = "__snap_ord"
@@ -259,3 +265,53 @@ def _given_delivery(deliveries: Mapping[dt.date, str] | None) -> Column:
     for d, delivery in (deliveries or {}).items():
         out = F.when(F.col("snapshot_date") == F.lit(d), F.lit(delivery)).otherwise(out)
     return out
+
+
+# ---- applying a batch to a silver table ----------------------------------------------------------------
+def snapshot_key(columns: Sequence[str], primary_key: Sequence[str]) -> str:
+    """The SCD2 key of a snapshot table: the person token when the rows carry one, else the first key."""
+    return "id_number_token" if "id_number_token" in columns else primary_key[0]
+
+
+def snapshot_deliveries(rows: DataFrame, deliveries: Sequence[tuple[dt.date, str]],
+                        date_col: str = "snapshot_date") -> dict[dt.date, str]:
+    """{snapshot date: delivery id} of a batch (runs a small job): the dates of the rows, and every
+    delivery's own date (``deliveries``: (delivered on, delivery id)) — an empty snapshot is a
+    snapshot too, in which every key is gone."""
+    by_date = {r[date_col]: r["_delivery_id"] for r in rows.select(date_col, "_delivery_id").distinct().collect()}
+    for day, delivery in deliveries:
+        by_date.setdefault(day, delivery)
+    return by_date
+
+
+def with_scd_columns(rows: DataFrame) -> DataFrame:
+    """``rows`` + null ``valid_from, valid_to, is_current, row_hash`` (the SCD2 table's layout)."""
+    return (rows.withColumn("valid_from", F.lit(None).cast("date")).withColumn("valid_to", F.lit(None).cast("date"))
+            .withColumn("is_current", F.lit(None).cast("boolean")).withColumn("row_hash", F.lit(None).cast("string")))
+
+
+def carry_held(rows: DataFrame, current: DataFrame, bad: DataFrame, key: str, date_col: str, key_bytes: bytes,
+               dates: Iterable[dt.date]) -> DataFrame:
+    """``rows`` + the open version of each person whose snapshot row was quarantined for another
+    reason than the ID (``bad``: rows with ``_violations`` and a valid ``id_number``): carried into
+    that snapshot unchanged ("held"), so a bad mobile does not read as gone-then-new. A key both held
+    and delivered clean the same day (a duplicate line) keeps the clean row."""
+    id_ok = ~F.exists(F.col("_violations"), lambda v: (v["column"] == "id_number") | (v["rule"] == "parseable"))
+    held = (bad.where(id_ok & F.col(date_col).isNotNull())
+            .select(hmac_sha256(F.col("id_number"), key_bytes).alias(key), F.col(date_col).alias("_held_on"))
+            .where(F.col("_held_on").isin(list(dates))).distinct())
+    carried = (current.join(held, key).drop(date_col, *SCD_COLUMNS)
+               .withColumnRenamed("_held_on", date_col).select(*rows.columns))
+    carried = carried.join(rows.select(key, date_col), [key, date_col], "left_anti")
+    return rows.unionByName(carried)
+
+
+def scd2_merge_source(plan: SnapshotPlan, key: str, columns: Sequence[str], types: Mapping[str, str]) -> DataFrame:
+    """The source of the one MERGE that applies ``plan`` to the SCD2 table (``columns``, of ``types``):
+    the versions to close (``_merge_key`` = their key, ``valid_to``) and the versions to insert
+    (``_merge_key`` null)."""
+    closes = plan.closes.select(F.col(key).alias("_merge_key"), *[
+        (F.col("valid_to") if x == "valid_to" else F.lit(None).cast(types.get(x, "string"))).alias(x)
+        for x in columns])
+    inserts = plan.inserts.select(F.lit(None).cast("string").alias("_merge_key"), *columns)
+    return closes.unionByName(inserts)

@@ -1,13 +1,25 @@
 """Daily full snapshots → change records and SCD2 versions, on small frames."""
 
 import datetime as dt
+import hashlib
+import hmac
 import random
 
 import pytest
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
 
-from spark_jobs.transforms.snapshot import attribute_columns, row_hash, snapshot_diff
+from spark_jobs.transforms.snapshot import (
+    attribute_columns,
+    carry_held,
+    row_hash,
+    scd2_merge_source,
+    snapshot_deliveries,
+    snapshot_diff,
+    snapshot_key,
+    with_scd_columns,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -20,6 +32,7 @@ BATCH_SCHEMA = (f"{KEY} string, sex string, birth_date date, community_code stri
 TABLE_SCHEMA = BATCH_SCHEMA + ", valid_from date, valid_to date, is_current boolean, row_hash string"
 D0, D1, D2, D3, D4 = (dt.date(2026, 1, d) for d in (1, 2, 3, 4, 5))
 VERSION = [KEY, *ATTRS, "valid_from", "valid_to", "is_current", "row_hash"]
+CLOSES = f"{KEY} string, valid_to date"
 
 
 def person(key, day, **over):
@@ -115,7 +128,7 @@ def test_attribute_change_closes_and_opens_a_version(spark, day1):
     plan = diff(spark, table, nxt, [D2])
     assert changes(plan) == [("B", "changed", D2, ("community_code", "special_groups"), f"del-{D2}"),
                              ("C", "changed", D2, ("grid_code",), f"del-{D2}")]  # null → value is a change
-    assert sorted(tuple(r) for r in plan.closes.collect()) == [("B", D2), ("C", D2)]
+    assertDataFrameEqual(plan.closes, spark.createDataFrame([("B", D2), ("C", D2)], CLOSES))
     after = apply(plan, table)
     assert versions(after, "B") == [("B", D1, D2, False), ("B", D2, None, True)]
     assert versions(after, "A") == [("A", D1, None, True)]
@@ -128,7 +141,7 @@ def test_gone_key_is_closed(spark, day1):
     plan = diff(spark, table, [{**r, "snapshot_date": D2, "_delivery_id": "d2"} for r in rows if r[KEY] != "A"],
                 [D2])
     assert changes(plan) == [("A", "gone", D2, (), "d2")]  # the delivery that lacks it
-    assert [tuple(r) for r in plan.closes.collect()] == [("A", D2)]
+    assertDataFrameEqual(plan.closes, spark.createDataFrame([("A", D2)], CLOSES))
     assert plan.inserts.count() == 0
     assert versions(apply(plan, table), "A") == [("A", D1, D2, False)]
 
@@ -161,7 +174,7 @@ def test_gone_and_back_within_one_batch(spark, day1):
         ("M", "gone", D4, (), f"del-{D4}"), ("M", "new", D3, (), f"del-{D3}"),
         ("N", "gone", D3, (), f"del-{D3}"), ("N", "new", D2, (), f"del-{D2}"), ("N", "new", D4, (), f"del-{D4}"),
     ]
-    assert sorted(tuple(r) for r in plan.closes.collect()) == [("A", D3), ("B", D3), ("C", D2)]
+    assertDataFrameEqual(plan.closes, spark.createDataFrame([("A", D3), ("B", D3), ("C", D2)], CLOSES))
     after = apply(plan, table)
     assert versions(after) == [
         ("A", D1, D3, False), ("A", D4, None, True),
@@ -250,3 +263,58 @@ def test_row_hash_is_canonical_and_null_safe(spark):
 
 def test_attribute_columns_leave_out_key_date_lineage_and_scd(spark):
     assert attribute_columns(empty_table(spark), KEY, "snapshot_date") == ATTRS
+
+
+# ---- applying a batch: dates, held persons, the SCD2 MERGE source ------------------------------------
+def test_snapshot_key_and_scd_columns(spark, day1):
+    rows, _, _ = day1
+    assert snapshot_key([KEY, "sex"], ["id_number"]) == KEY
+    assert snapshot_key(["code", "sex"], ["code"]) == "code"
+    plain = with_scd_columns(frame(spark, rows))
+    assert plain.columns[-4:] == ["valid_from", "valid_to", "is_current", "row_hash"]
+    assert dict(plain.dtypes)["valid_from"] == "date" and plain.where("valid_from is not null").count() == 0
+
+
+def test_snapshot_deliveries_include_an_empty_delivery(spark):
+    rows = frame(spark, [person("A", D2), person("B", D2, _line=2)])
+    assert snapshot_deliveries(rows, [(D2, "ignored: the rows name it"), (D3, "empty-d3")]) == {
+        D2: f"del-{D2}", D3: "empty-d3"}
+
+
+def token(value: str, key: bytes = b"k") -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def test_a_person_quarantined_for_another_reason_is_held_not_gone(spark):
+    a, b, c = token("IDA"), token("IDB"), token("IDC")
+    first = [person(a, D1), person(b, D1, _line=2), person(c, D1, _line=3)]
+    table = apply(diff(spark, empty_table(spark), first, [D1]), empty_table(spark))
+    violations = "array<struct<rule:string,column:string,severity:string,reason:string>>"
+    bad = spark.createDataFrame([
+        ("IDA", D2, [("mobile", "mobile", "quarantine", "malformed mobile")]),  # held: the ID is fine
+        ("IDB", D2, [("mobile", "mobile", "quarantine", "malformed mobile")]),  # also delivered clean: clean wins
+        ("IDC", D2, [("resident_id", "id_number", "quarantine", "id_check_char")]),  # cannot be attributed
+    ], f"id_number string, snapshot_date date, _violations {violations}")
+    batch = frame(spark, [person(b, D2, _line=9)])
+    current = table.where("is_current")
+    rows = carry_held(batch, current, bad, KEY, "snapshot_date", b"k", [D2])
+    assert rows.columns == batch.columns
+    got = sorted((r[KEY], r.snapshot_date, r._line, r._delivery_id) for r in rows.collect())
+    assert got == sorted([(a, D2, 1, f"del-{D1}"), (b, D2, 9, f"del-{D2}")])  # a carried with its version's lineage
+    plan = snapshot_diff(current, rows, KEY, ATTRS, "snapshot_date", [D2], deliveries={D2: f"del-{D2}"})
+    assert changes(plan) == [(c, "gone", D2, (), f"del-{D2}")]
+
+
+def test_scd2_merge_source_closes_and_inserts_in_one_frame(spark, day1):
+    _, _, table = day1
+    plan = diff(spark, table, [person("A", D2), person("B", D2, sex="男"), person("C", D2, grid_code="g2")], [D2])
+    src = scd2_merge_source(plan, KEY, table.columns, dict(table.dtypes))
+    assert src.columns == ["_merge_key", *table.columns]
+    closes = src.where("_merge_key is not null").select("_merge_key", KEY, "valid_to", "is_current", "sex")
+    assertDataFrameEqual(closes, spark.createDataFrame(  # the MERGE sets valid_to and is_current = false
+        [("C", None, D2, None, None)], f"_merge_key string, {KEY} string, valid_to date, is_current boolean, "
+                                       "sex string"))
+    inserts = src.where("_merge_key is null").select(KEY, "grid_code", "valid_from", "valid_to", "is_current")
+    assertDataFrameEqual(inserts, spark.createDataFrame(
+        [("C", "g2", D2, None, True)], f"{KEY} string, grid_code string, valid_from date, valid_to date, "
+                                       "is_current boolean"))
