@@ -11,6 +11,7 @@ The table is created when missing, with the same schema the dbt pre-hook uses.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +41,12 @@ def decisions_exist(cur, settings: Settings) -> bool:
 
 def append_decision(settings: Settings, row: tuple, spark=None) -> None:
     """Append one decision row with Spark (Delta), creating the table when missing."""
-    own = spark is None
-    if own:
-        from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
-        spark = build_spark(settings, "govlake-findings")
-    try:
+    with spark_session(settings, "govlake-findings") if spark is None else nullcontext(spark) as spark:
         table = decisions_table(settings)
         spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({DECISIONS_DDL}) USING delta")
         spark.createDataFrame([row], DECISIONS_DDL).writeTo(table).append()
-    finally:
-        if own:
-            spark.stop()
 
 
 @dataclass(frozen=True)

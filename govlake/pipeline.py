@@ -11,6 +11,7 @@ import datetime as dt
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,13 +108,10 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
                             "(run `govlake-sim generate` first, or give the departments' --landing folder)")
     ref = reference_csv(settings, landing)
     the_days = days(start, n_days)
-    own = spark is None
-    if own:
-        from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
-        spark = build_spark(settings, "govlake-run")
     summaries = {f: FeedSummary(f, known[f].delivery.mode) for f in feeds}
-    try:
+    with spark_session(settings, "govlake-run") if spark is None else nullcontext(spark) as spark:
         task = progress.add_task("bronze", total=len(feeds)) if progress else None
         for feed in feeds:
             s = summaries[feed]
@@ -154,9 +152,6 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
                 progress.advance(task)
         if through == "gold":
             build_gold(settings, echo)
-    finally:
-        if own:
-            spark.stop()
     return [summaries[f] for f in feeds]
 
 
@@ -198,18 +193,11 @@ def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: 
 
 def replay_delivery(settings: Settings, delivery_id: str, echo=print, spark=None):
     """Process one landed delivery into silver again (a steward asked for it, or a rule changed)."""
+    from govlake.spark import spark_session
     from spark_jobs.jobs.silver import replay
 
-    own = spark is None
-    if own:
-        from govlake.spark import build_spark
-
-        spark = build_spark(settings, "govlake-replay")
-    try:
+    with spark_session(settings, "govlake-replay") if spark is None else nullcontext(spark) as spark:
         return replay(spark, settings, delivery_id, reference_csv(settings, None), echo=echo)
-    finally:
-        if own:
-            spark.stop()
 
 
 def redeliver(settings: Settings, feed: str, file: Path, day: dt.date, landing: Path) -> Path:

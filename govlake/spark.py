@@ -10,6 +10,8 @@ lines still reach stderr): the conf points the driver JVM at a log4j2 configurat
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,6 +136,24 @@ def build_spark(settings: Settings, app_name: str, overrides: dict[str, str] | N
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextmanager
+def spark_session(settings: Settings, app_name: str, overrides: dict[str, str] | None = None) -> Iterator[SparkSession]:
+    """A Spark session for one piece of work: the running session of this process when there is one
+    (left running for whoever started it: a test suite, a notebook, a caller's job), else a new one,
+    stopped when the work ends."""
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    if running is not None:
+        yield running
+        return
+    spark = build_spark(settings, app_name, overrides)
+    try:
+        yield spark
+    finally:
+        spark.stop()
 
 
 def _python() -> str:

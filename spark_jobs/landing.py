@@ -136,15 +136,13 @@ def summary(feed: str, res: list[Any]) -> str:
 def run_pull_job(settings: Settings, feed: str, land: Callable[[Any], list[Any]]) -> int:
     """A Spark session, ``land(spark)``, a summary line; a PullError is a clear message and exit code 1,
     and the session is stopped either way."""
-    from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
-    spark = build_spark(settings, f"bronze-{feed}")
     try:
-        res = land(spark)
+        with spark_session(settings, f"bronze-{feed}") as spark:
+            res = land(spark)
     except PullError as e:
         print(f"bronze.{feed}: {e}", file=sys.stderr)
         return 1
-    finally:
-        spark.stop()
     print(summary(feed, res))
     return 0

@@ -107,11 +107,8 @@ def compare(settings: Settings, spark, table: str) -> SmokeResult:
 
 
 def run_smoke(settings: Settings) -> SmokeResult:
-    from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
-    spark = build_spark(settings, "govlake-smoke")
-    try:
+    with spark_session(settings, "govlake-smoke") as spark:
         write_smoke_table(spark)
         return compare(settings, spark, TABLE)
-    finally:
-        spark.stop()

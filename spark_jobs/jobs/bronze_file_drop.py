@@ -125,13 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--date", type=dt.date.fromisoformat, help="only this delivery date")
     a = ap.parse_args(argv)
     settings = load_settings()
-    from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
-    spark = build_spark(settings, f"bronze-{a.feed}")
-    try:
+    with spark_session(settings, f"bronze-{a.feed}") as spark:
         res = land_file_drop(spark, settings, a.feed, a.landing.resolve(), a.date)
-    finally:
-        spark.stop()
     landed = [r for r in res if r.status == "landed"]
     print(f"bronze.{a.feed}: {len(landed)} deliveries landed ({sum(r.rows for r in landed)} records), "
           f"{len(res) - len(landed)} skipped")

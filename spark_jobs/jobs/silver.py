@@ -294,13 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", type=Path, required=True, help="divisions.csv (level, code, name, parent_code)")
     a = ap.parse_args(argv)
     settings = load_settings()
-    from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
-    spark = build_spark(settings, f"silver-{a.feed}")
-    try:
+    with spark_session(settings, f"silver-{a.feed}") as spark:
         run_silver(spark, settings, a.feed, a.reference)
-    finally:
-        spark.stop()
     return 0
 
 

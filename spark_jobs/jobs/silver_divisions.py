@@ -53,14 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", type=Path, required=True, help="divisions.csv (level, code, name, parent_code)")
     ap.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today())
     a = ap.parse_args(argv)
-    from govlake.spark import build_spark
+    from govlake.spark import spark_session
 
     settings = load_settings()
-    spark = build_spark(settings, "govlake-silver-divisions")
-    try:
+    with spark_session(settings, "govlake-silver-divisions") as spark:
         print(load_divisions(spark, settings, a.reference, a.as_of))
-    finally:
-        spark.stop()
     return 0
 
 
