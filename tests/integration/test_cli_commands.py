@@ -75,14 +75,25 @@ def test_docs_generates_the_site_without_serving(world):
     assert site.is_file() and (site.parent / "catalog.json").is_file()
 
 
-def test_findings_list_decide_and_evaluate(world):
+@pytest.fixture
+def cli_decisions(world, spark):
+    """The decisions this module makes are taken back afterwards: the gold world is shared, and its
+    acceptance tests rebuild gold expecting the decisions they made themselves (none of ours)."""
+    from govlake.findings import decisions_table
+
+    yield "cli-test"
+    if spark.catalog.tableExists(decisions_table(world[0])):
+        spark.sql(f"DELETE FROM {decisions_table(world[0])} WHERE decided_by = 'cli-test'")
+
+
+def test_findings_list_decide_and_evaluate(world, cli_decisions):
     s, out, _env = world
     listed = govlake("findings", "list")
     assert listed.exit_code == 0 and "finding(s)" in listed.output
     gold = f"{s.trino.catalog}.{s.schema('gold')}"
     fid = trino_client.query(s, f"SELECT min(finding_id) FROM {gold}.reconciliation_findings")[0][0]
     assert fid, "the gold world has findings"
-    decided = govlake("findings", "decide", fid, "--status", "open", "--by", "cli-test", "--note", "seen")
+    decided = govlake("findings", "decide", fid, "--status", "open", "--by", cli_decisions, "--note", "seen")
     assert decided.exit_code == 0 and f"{fid}: open by cli-test" in decided.output
     assert one_line_error(govlake("findings", "decide", fid, "--status", "maybe", "--by", "cli-test"))
     evaluated = govlake("findings", "evaluate", "--defects", str(out / "ground_truth" / "defects.jsonl"))

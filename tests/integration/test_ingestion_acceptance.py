@@ -89,6 +89,14 @@ def _in_bronze(spark, s, t) -> bool:
     return any(_delivered_text(t["injected"]) in r._record for r in rows)
 
 
+def _copies(records, key):
+    """How many identical copies of the most repeated record naming ``key`` there are."""
+    from collections import Counter
+
+    counts = Counter(x for x in records if key in x)
+    return max(counts.values(), default=0)
+
+
 def _silver_tokens(spark, s, feed, key):
     cols = []
     for t in contract(feed).tables:
@@ -168,8 +176,10 @@ def test_each_defect_kind_is_quarantined_repaired_or_counted(spark, world, kind)
                       .where(F.col("_source_file") == source).select("_record").collect()]
             quarantined = [r.record for r in spark.table(_table(s, "quarantine", feed))
                            .where(F.col("source_file") == source).select("record").collect()]
-            # each copy beyond the first that was not quarantined must be counted as a duplicate
-            expected = sum(max(0, sum(k in x for x in bronze) - sum(k in x for x in quarantined) - 1) for k in keys)
+            # each copy beyond the first that was not quarantined must be counted as a duplicate; the
+            # copies are identical records (another record may name the key too: a volunteer row names
+            # the member, on another sheet of the same file)
+            expected = sum(max(0, _copies(bronze, k) - sum(k in x for x in quarantined) - 1) for k in keys)
             assert dups[source] >= expected > 0 or expected == 0, (source, dups[source], expected)
             checked += expected
     elif kind == "duplicate_file":
@@ -225,7 +235,10 @@ def test_each_defect_kind_is_quarantined_repaired_or_counted(spark, world, kind)
             assert silver.where(F.col(pk) == t["record_key"]).count() == 1, t
             checked += 1
     else:  # cross-department contradictions are valid records: they must reach silver for issue 5
+        quarantined_records = {t["record_key"] for t in all_truth if t["kind"] in QUARANTINED}
         for t in truth:
+            if t.get("incident_id", t["record_key"]) in quarantined_records:
+                continue  # the record also carries a defect the rules quarantine (checked under that kind)
             tokens = _silver_tokens(spark, s, t["feed"], key)
             expected = hmac.new(key, t["record_key"].encode(), hashlib.sha256).hexdigest()
             assert expected in tokens, t
