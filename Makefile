@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GOVLAKE := .venv/bin/govlake
 SIM := .venv/bin/govlake-sim
 
-.PHONY: help setup up down status smoke demo generate ingest gold docs test lint unit reset
+.PHONY: help setup up down status smoke demo generate ingest gold docs test lint unit bench reset
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ unit: setup  ## unit tests only (no services needed)
 
 test: setup  ## lint + unit + integration tests on the real services
 	@infra/scripts/test.sh
+
+bench: up  ## batch-latency scenarios and baselines → bench/results/ (ARGS="--scale full" adds SF0.1 and SF1)
+	@.venv/bin/python bench/run.py $(ARGS)
 
 reset: down  ## stop and delete all local state (database, metastore, warehouse, logs); keeps the download cache
 	rm -rf .state

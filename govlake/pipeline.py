@@ -169,7 +169,8 @@ def drop_dbt_temp_views() -> list[str]:
     return dropped
 
 
-def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: list[str] | None = None):
+def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: list[str] | None = None,
+               full_refresh: bool = False):
     """``dbt build`` (models, seeds, tests) in this process: dbt-spark's session method picks up the
     pipeline's Spark session. A failing model or test raises PipelineError naming them; returns the
     DbtResult (every node with its status and seconds)."""
@@ -177,7 +178,8 @@ def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: 
 
     t0 = time.perf_counter()
     try:
-        res = run_dbt(settings, ["build", *(["--select", *select] if select else [])], target="session")
+        res = run_dbt(settings, ["build", *(["--select", *select] if select else []),
+                                 *(["--full-refresh"] if full_refresh else [])], target="session")
     except DbtError as e:
         raise PipelineError(str(e)) from e
     finally:
