@@ -11,6 +11,7 @@ import datetime as dt
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,29 +113,24 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
 
     summaries = {f: FeedSummary(f, known[f].delivery.mode) for f in feeds}
     with spark_session(settings, "govlake-run") if spark is None else nullcontext(spark) as spark:
-        task = progress.add_task("bronze", total=len(feeds)) if progress else None
-        for feed in feeds:
-            s = summaries[feed]
-            t0 = time.perf_counter()
-            if progress:
-                progress.update(task, description=f"bronze {feed}")
-            s.deliveries, s.skipped, s.rows_read = land(spark, settings, feed, the_days, landing, quiet)
-            if progress:
-                progress.advance(task)
-            s.bronze_s = time.perf_counter() - t0
-            echo(f"bronze {feed}: {s.deliveries} deliveries landed ({s.rows_read} records), {s.skipped} skipped "
-                 f"[{s.bronze_s:.1f}s]")
         from spark_jobs.jobs.silver_divisions import load_divisions
 
         t0 = time.perf_counter()
-        d = load_divisions(spark, settings, ref, start)
+        d = load_divisions(spark, settings, ref, start)  # every feed's silver checks its codes against it
         echo(f"silver divisions: {d['open']} codes open, {d['inserted']} inserted, {d['closed']} closed "
              f"[{time.perf_counter() - t0:.1f}s]")
-        task = progress.add_task("silver", total=len(feeds)) if progress else None
-        for feed in feeds:
+        tasks = {layer: progress.add_task(layer, total=len(feeds)) for layer in ("bronze", "silver")} if progress \
+            else {}
+
+        def one_feed(feed: str) -> None:
             s = summaries[feed]
+            t0 = time.perf_counter()
+            s.deliveries, s.skipped, s.rows_read = land(spark, settings, feed, the_days, landing, quiet)
+            s.bronze_s = time.perf_counter() - t0
+            echo(f"bronze {feed}: {s.deliveries} deliveries landed ({s.rows_read} records), {s.skipped} skipped "
+                 f"[{s.bronze_s:.1f}s]")
             if progress:
-                progress.update(task, description=f"silver {feed}")
+                progress.advance(tasks["bronze"])
             t0 = time.perf_counter()
             for a in run_silver(spark, settings, feed, ref, echo=quiet):
                 s.accepted += a.accepted
@@ -149,10 +145,37 @@ def run(settings: Settings, landing: Path | None, start: dt.date, n_days: int, f
                  + (f", {s.rejected} rejected" if s.rejected else "") + (f", {s.blocked} blocked" if s.blocked else "")
                  + f" [{s.silver_s:.1f}s]")
             if progress:
-                progress.advance(task)
+                progress.advance(tasks["silver"])
+
+        in_parallel(one_feed, feeds, settings.pipeline.parallel_feeds)
         if through == "gold":
             build_gold(settings, echo)
     return [summaries[f] for f in feeds]
+
+
+def in_parallel(work: Callable[[str], None], feeds: list[str], workers: int) -> None:
+    """``work(feed)`` for every feed, ``workers`` at a time, in threads of this process (they share
+    its Spark session: a small batch spends most of its time in fixed per-job and per-commit costs,
+    which overlap). The first failure stops feeds not yet started and is raised once the running
+    ones have ended; every feed is independent (own bronze, silver and quarantine tables; the shared
+    tables take their MERGEs in turn, see ``spark_jobs.io.table_lock``)."""
+    if workers <= 1 or len(feeds) <= 1:
+        for feed in feeds:
+            work(feed)
+        return
+    with ThreadPoolExecutor(min(workers, len(feeds)), thread_name_prefix="feed") as pool:
+        futures = [pool.submit(work, feed) for feed in feeds]
+        first: BaseException | None = None
+        for fut in as_completed(futures):
+            if fut.cancelled():
+                continue
+            err = fut.exception()
+            if err is not None and first is None:
+                first = err
+                for other in futures:
+                    other.cancel()
+    if first is not None:
+        raise first
 
 
 def drop_dbt_temp_views() -> list[str]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,12 @@ from typing import Any
 from govlake.settings import project_root
 
 BLOCKING = frozenset({"reject", "quarantine"})
+# Expectations whose result on a union of deliveries, when it holds without one unexpected value,
+# holds the same way on every delivery: row-wise checks, uniqueness (unique in the union → unique in
+# each part) and the column set (every delivery of a batch has the batch's columns).
+HOLD_ON_PARTS = frozenset({"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
+                           "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+                           "expect_column_values_to_be_unique", "expect_table_columns_to_match_set"})
 OBSERVED_MAX = 500
 
 
@@ -71,9 +78,11 @@ def _observed(result: dict[str, Any], private: bool) -> str | None:
 
 
 class Gate:
-    """One ephemeral GX context for a job; suites built once per table."""
+    """One ephemeral GX context for a job; suites built once per table. Feeds running in parallel
+    threads share it: validations take turns (a GX context is not made for concurrent use)."""
 
     def __init__(self) -> None:
+        self._lock = threading.RLock()
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         import great_expectations as gx
@@ -97,11 +106,27 @@ class Gate:
             self._suites[name] = self._gx.ExpectationSuite(name=name, expectations=exps, meta=data["meta"])
         return self._suites[name]
 
+    def validate_deliveries(self, feed: str, table: str, frame, by: str = "_delivery_id") -> dict[str, list[Outcome]]:
+        """Each delivery's outcomes, for a batch frame holding several deliveries (column ``by``).
+
+        The whole batch is validated once; when every expectation holds without a single unexpected
+        value and each is one that then holds on every part (``HOLD_ON_PARTS``), each delivery's
+        outcomes are the batch's with its own row count. Otherwise each delivery is validated on its
+        own, so a failure is attributed to the deliveries that have it."""
+        parts = {did: part.reset_index(drop=True) for did, part in frame.groupby(by, sort=False)}
+        if len(parts) > 1:
+            whole = self.validate(feed, table, frame)
+            if all(o.success and not o.unexpected_count and o.expectation in HOLD_ON_PARTS for o in whole):
+                return {did: [replace(o, element_count=len(part) if o.element_count is not None else None)
+                              for o in whole] for did, part in parts.items()}
+        return {did: self.validate(feed, table, part) for did, part in parts.items()}
+
     def validate(self, feed: str, table: str, frame) -> list[Outcome]:
         """Validate one delivery's silver rows (a pandas DataFrame)."""
-        suite = self.suite(feed, table)
-        batch = self._definition.get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(suite, result_format="SUMMARY")
+        with self._lock:
+            suite = self.suite(feed, table)
+            batch = self._definition.get_batch(batch_parameters={"dataframe": frame})
+            result = batch.validate(suite, result_format="SUMMARY")
         out = []
         for r in result.results:
             cfg = r.expectation_config

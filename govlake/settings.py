@@ -82,6 +82,7 @@ class SparkSettings(BaseModel):
     ui_enabled: bool = False
     driver_host: str | None = None
     warehouse_uri: str | None = None
+    java_options: list[str] = Field(default_factory=list)  # JVM options of the driver and executors (JIT, GC)
     extra_conf: dict[str, str] = Field(default_factory=dict)
 
 
@@ -113,6 +114,13 @@ class WarehouseSettings(BaseModel):
     prefix: str = ""  # e.g. "it3f2a_" gives tests a private set of schemas beside the real ones
 
 
+class PipelineSettings(BaseModel):
+    """How ``govlake run`` schedules its work: feeds (bronze, then silver) run ``parallel_feeds`` at a
+    time in one Spark session."""
+
+    parallel_feeds: int = Field(default=2, ge=1)
+
+
 class DbtSettings(BaseModel):
     """How dbt reaches Spark: ``session`` (dbt in a Spark session of its own, or the pipeline's) or
     ``thrift`` (a long-running Spark Thrift Server started by ``govlake up``)."""
@@ -142,6 +150,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
     dbt: DbtSettings = Field(default_factory=DbtSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -86,7 +86,7 @@ def spark_conf(
     without it Spark logs to the console as by default (the Thrift server, whose console is its log).
     """
     sp = settings.spark
-    java_opts = "-Duser.timezone=UTC -Dfile.encoding=UTF-8"
+    java_opts = " ".join(["-Duser.timezone=UTC", "-Dfile.encoding=UTF-8", *(_java_opt(o) for o in sp.java_options)])
     driver_opts = java_opts
     if log_to_file:
         driver_opts += " " + _java_opt(f"-Dlog4j2.configurationFile={driver_log_config(settings)}")

@@ -20,6 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
+import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import astuple, fields
 from pathlib import Path
@@ -43,14 +46,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Feeds run in parallel threads of one Spark session (govlake.pipeline). Their own tables are theirs
+# alone; the shared ones (vault.person_identity, ops.deliveries) take MERGEs one at a time, since two
+# MERGEs reading the whole of one Delta table conflict. Blind appends (the ops logs) do not conflict.
+_TABLE_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+_LOCKS_LOCK = threading.Lock()
+
+
+def table_lock(table: str) -> threading.Lock:
+    """The lock that serialises this process's MERGEs (and its creation) of ``table``."""
+    with _LOCKS_LOCK:
+        return _TABLE_LOCKS[table.lower()]
+
 
 # ---- tables ------------------------------------------------------------------------------------------
 def ensure_table(spark: SparkSession, name: str, ddl_columns: str, comment: str = "") -> None:
     """Create a Delta table once (never DROP + CREATE: see README, Trino's snapshot cache)."""
-    if not spark.catalog.tableExists(name):
+    if spark.catalog.tableExists(name):
+        return
+    with table_lock(name):
+        if spark.catalog.tableExists(name):  # another thread of this run created it meanwhile
+            return
         set_aside_interrupted_create(spark, name)
-    c = comment.replace("'", "''")
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {name} ({ddl_columns}) USING delta COMMENT '{c}'")
+        c = comment.replace("'", "''")
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {name} ({ddl_columns}) USING delta COMMENT '{c}'")
 
 
 def set_aside_interrupted_create(spark: SparkSession, name: str) -> Path | None:
@@ -80,16 +99,21 @@ def set_aside_interrupted_create(spark: SparkSession, name: str) -> Path | None:
 def append_once(df: DataFrame, table: str, app_id: str, version: int) -> None:
     """Append with Delta idempotent-write options: a retry of the same (app_id, version) is a no-op,
     so a crash after the data commit but before the bookkeeping cannot load a delivery twice."""
-    (df.write.format("delta").mode("append")
-     .option("txnAppId", app_id).option("txnVersion", version)
-     .saveAsTable(table))
+    with table_lock(table):  # a MERGE of another thread reading the whole table would conflict with it
+        (df.write.format("delta").mode("append")
+         .option("txnAppId", app_id).option("txnVersion", version)
+         .saveAsTable(table))
 
 
-def _merge(spark: SparkSession, source: DataFrame, view: str, statement: str) -> DataFrame:
-    """Run ``statement`` (a MERGE reading the temporary view ``view``) with ``source`` as that view."""
+def _merge(spark: SparkSession, source: DataFrame, target: str, statement: str) -> DataFrame:
+    """Run ``statement`` (``MERGE INTO {target} t USING {src} s …``) with ``source`` as ``{src}``: a
+    temporary view named for this call alone (threads of one session share their temporary views),
+    under ``target``'s lock."""
+    view = f"_src_{uuid.uuid4().hex[:16]}"
     source.createOrReplaceTempView(view)
     try:
-        return spark.sql(statement)
+        with table_lock(target):
+            return spark.sql(statement.replace("{target}", target).replace("{src}", view))
     finally:
         spark.catalog.dropTempView(view)
 
@@ -257,9 +281,9 @@ def ensure_vault_table(spark: SparkSession, table: str) -> None:
 def merge_quarantine(spark: SparkSession, table: str, rows: DataFrame) -> None:
     """Quarantine rows (``transforms.silver.quarantine_rows``), once per (delivery, source, table, line):
     a rerun or a replay of the same delivery does not add them twice."""
-    _merge(spark, rows, "_q", f"MERGE INTO {table} t USING _q s ON t.delivery_id = s.delivery_id AND "
-                              "t.source_file = s.source_file AND t.table_name = s.table_name AND t.line = s.line "
-                              "WHEN NOT MATCHED THEN INSERT *")
+    _merge(spark, rows, table, "MERGE INTO {target} t USING {src} s ON t.delivery_id = s.delivery_id AND "
+                               "t.source_file = s.source_file AND t.table_name = s.table_name AND t.line = s.line "
+                               "WHEN NOT MATCHED THEN INSERT *")
 
 
 def create_silver(spark: SparkSession, silver_table: str, rows: DataFrame, comment: str,
@@ -278,17 +302,17 @@ def upsert_silver(spark: SparkSession, silver_table: str, rows: DataFrame, keys:
     """MERGE ``rows`` on ``keys``: a held key is updated, a new one inserted (``columns``: the silver order)."""
     cols = [f"`{x}`" for x in columns]
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    _merge(spark, rows, "_s", f"MERGE INTO {silver_table} t USING _s s ON {on} WHEN MATCHED THEN UPDATE SET * "
-                              f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) "
-                              f"VALUES ({', '.join('s.' + x for x in cols)})")
+    _merge(spark, rows, silver_table,
+           f"MERGE INTO {{target}} t USING {{src}} s ON {on} WHEN MATCHED THEN UPDATE SET * "
+           f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join('s.' + x for x in cols)})")
 
 
 def merge_vault(spark: SparkSession, vault_table: str, rows: DataFrame) -> None:
     """Vault rows (token → clear identifiers), each token once (``first_seen`` = now)."""
     from pyspark.sql import functions as F
 
-    _merge(spark, rows.withColumn("first_seen", F.current_timestamp()), "_v",
-           f"MERGE INTO {vault_table} t USING _v s ON t.token = s.token WHEN NOT MATCHED THEN INSERT *")
+    _merge(spark, rows.withColumn("first_seen", F.current_timestamp()), vault_table,
+           "MERGE INTO {target} t USING {src} s ON t.token = s.token WHEN NOT MATCHED THEN INSERT *")
 
 
 def merge_history(spark: SparkSession, history_table: str, ddl_columns: str, comment: str, rows: DataFrame,
@@ -296,7 +320,8 @@ def merge_history(spark: SparkSession, history_table: str, ddl_columns: str, com
     """Status history rows (``transforms.silver.history_rows``), once per ``on`` (null-safe)."""
     ensure_table(spark, history_table, ddl_columns, comment)
     cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in on)
-    _merge(spark, rows, "_h", f"MERGE INTO {history_table} t USING _h s ON {cond} WHEN NOT MATCHED THEN INSERT *")
+    _merge(spark, rows, history_table,
+           f"MERGE INTO {{target}} t USING {{src}} s ON {cond} WHEN NOT MATCHED THEN INSERT *")
 
 
 def merge_snapshot_changes(spark: SparkSession, changes_table: str, key: str, changes: DataFrame) -> None:
@@ -304,16 +329,16 @@ def merge_snapshot_changes(spark: SparkSession, changes_table: str, key: str, ch
     ensure_table(spark, changes_table, f"`{key}` STRING, change_type STRING, snapshot_date DATE, "
                  "changed_columns ARRAY<STRING>, _delivery_id STRING",
                  "register changes between consecutive full snapshots: new / changed / gone")
-    _merge(spark, changes, "_c", f"MERGE INTO {changes_table} t USING _c s ON t.`{key}` = s.`{key}` AND "
-                                 "t.snapshot_date = s.snapshot_date AND t.change_type = s.change_type "
-                                 "WHEN NOT MATCHED THEN INSERT *")
+    _merge(spark, changes, changes_table, f"MERGE INTO {{target}} t USING {{src}} s ON t.`{key}` = s.`{key}` AND "
+                                          "t.snapshot_date = s.snapshot_date AND t.change_type = s.change_type "
+                                          "WHEN NOT MATCHED THEN INSERT *")
 
 
 def merge_scd2(spark: SparkSession, silver_table: str, key: str, source: DataFrame, columns: Sequence[str]) -> None:
     """One atomic MERGE of ``transforms.snapshot.scd2_merge_source``: rows with a ``_merge_key`` close
     the open version of that key, rows without one are inserted."""
-    _merge(spark, source, "_scd",
-           f"MERGE INTO {silver_table} t USING _scd s ON t.`{key}` = s._merge_key AND t.is_current "
+    _merge(spark, source, silver_table,
+           f"MERGE INTO {{target}} t USING {{src}} s ON t.`{key}` = s._merge_key AND t.is_current "
            "WHEN MATCHED THEN UPDATE SET valid_to = s.valid_to, is_current = false "
            f"WHEN NOT MATCHED THEN INSERT ({', '.join(f'`{x}`' for x in columns)}) "
            f"VALUES ({', '.join(f's.`{x}`' for x in columns)})")
@@ -336,7 +361,7 @@ def append_accounting(spark: SparkSession, table: str, rows: list[tuple], app_id
 
 def merge_delivery_outcomes(spark: SparkSession, deliveries_table: str, feed: str, outcomes: DataFrame) -> None:
     """Silver's outcome per delivery (``transforms.accounting.delivery_outcomes``) onto its ``landed`` row."""
-    _merge(spark, outcomes, "_acc", f"""MERGE INTO {deliveries_table} t USING _acc s
+    _merge(spark, outcomes, deliveries_table, f"""MERGE INTO {{target}} t USING {{src}} s
                   ON t.delivery_id = s.delivery_id AND t.feed = '{feed}' AND t.status = 'landed'
                   WHEN MATCHED THEN UPDATE SET rows_accepted = s.rows_accepted,
                     rows_quarantined = s.rows_quarantined, rows_duplicate = s.rows_duplicate,

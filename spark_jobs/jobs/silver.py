@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -163,8 +164,7 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
 def _quality_gate(gate: Gate, feed: str, table_name: str, silver_rows) -> tuple[dict, dict[str, str], dict[str, int]]:
     """(GX outcomes per delivery, {blocked delivery: reason}, {blocked delivery: its rows})."""
     frame = silver_rows.toPandas()
-    outcomes = {did: gate.validate(feed, table_name, part.reset_index(drop=True))
-                for did, part in frame.groupby("_delivery_id", sort=False)}
+    outcomes = gate.validate_deliveries(feed, table_name, frame)
     blocked = {did: reason for did, out in outcomes.items() if (reason := blocking_reason(out))}
     return outcomes, blocked, {did: int((frame["_delivery_id"] == did).sum()) for did in blocked}
 
@@ -277,8 +277,17 @@ def replay(spark, settings, delivery_id: str, reference_csv: Path, echo=print) -
     return results
 
 
-@cache
+_GATE_LOCK = threading.Lock()
+
+
 def quality_gate() -> Gate:
+    """The process's GX gate, made once (feeds in parallel threads share it)."""
+    with _GATE_LOCK:
+        return _gate()
+
+
+@cache
+def _gate() -> Gate:
     return Gate()
 
 

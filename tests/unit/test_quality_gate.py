@@ -64,3 +64,29 @@ def test_outcomes_hold_no_unexpected_values(gate):
     out = gate.validate("hotline_12345", "tickets", _tickets(channel=["电话", secret, "电话"]))
     assert blocking_reason(out)  # channel is a code table column: a value outside it is blocking
     assert secret not in json.dumps([o.__dict__ for o in out], ensure_ascii=False, default=str)
+
+
+def _two_deliveries(**override):
+    frame = _tickets(6, **override)
+    frame["_delivery_id"] = ["d1", "d1", "d1", "d2", "d2", "d2"]
+    return frame
+
+
+def test_a_clean_batch_is_validated_once_and_gives_each_delivery_its_own_counts(gate):
+    frame = _two_deliveries()
+    batch = gate.validate_deliveries("hotline_12345", "tickets", frame)
+    one_by_one = {did: gate.validate("hotline_12345", "tickets", part.reset_index(drop=True))
+                  for did, part in frame.groupby("_delivery_id")}
+    assert set(batch) == {"d1", "d2"}
+    for did in batch:  # the same outcomes as validating each delivery on its own
+        key = lambda o: (o.expectation, o.column or "")  # noqa: E731
+        assert sorted(batch[did], key=key) == sorted(one_by_one[did], key=key)
+
+
+def test_a_failure_in_one_delivery_is_attributed_to_it_alone(gate):
+    frame = _two_deliveries(status=["已受理", "已受理", "已受理", "已受理", None, "已受理"])
+    out = gate.validate_deliveries("hotline_12345", "tickets", frame)
+    assert blocking_reason(out["d1"]) is None
+    assert "expect_column_values_to_not_be_null(status): 1 unexpected" in blocking_reason(out["d2"])
+    [nn] = [o for o in out["d2"] if o.expectation == "expect_column_values_to_not_be_null" and o.column == "status"]
+    assert nn.element_count == 3 and nn.unexpected_count == 1
