@@ -173,13 +173,13 @@ def ingest(s, out: Path, start: dt.date, days: int, spark, through: str) -> tupl
 
 
 # ---- scenarios ----------------------------------------------------------------------------------------
-def demo_and_incremental(spark, tmp: Path, settings, sf: float, name: str, keep_for_queries: bool):
-    """The week landing → gold, then one more day (incremental), then a full gold rebuild."""
+def demo_and_incremental(spark, tmp: Path, settings, sf: float, name: str, with_queries: bool):
+    """The week landing → gold, then one more day (incremental), then a full gold rebuild; with
+    ``with_queries``, the analyst questions on that gold before the sandbox is dropped."""
     print(f"\n== {name}: SF{sf} × 7 days landing → gold, then day 8 incremental, then a full gold rebuild")
     out = city(tmp, sf, 8, f"city-{name}")
-    prefix = f"bench{uuid.uuid4().hex[:6]}_"
     results = []
-    with sandbox(spark, out, prefix, keep=keep_for_queries) as s:
+    with sandbox(spark, out, f"bench{uuid.uuid4().hex[:6]}_") as s:
         with PeakMemory(settings.state_dir) as mem:
             rows, st, secs = ingest(s, out, START, 7, spark, "gold")
         week = Scenario(name, rows, secs, st.by_layer(), mem.peak_total / GB,
@@ -196,8 +196,9 @@ def demo_and_incremental(spark, tmp: Path, settings, sf: float, name: str, keep_
         inc.extra["full_gold_rebuild_s"] = rebuild
         print(f"  full gold rebuild (dbt build --full-refresh): {rebuild:.1f}s")
         results += [week, inc]
-        gold_s = s if keep_for_queries else None
-    return results, gold_s, prefix
+        if with_queries:
+            results.append(queries(s))
+    return results
 
 
 def bare_spark(spark, tmp: Path, settings, sf: float) -> Scenario:
@@ -392,15 +393,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp_:
             tmp = Path(tmp_)
             if wanted & {"demo", "queries"}:
-                res, gold_s, prefix = demo_and_incremental(spark, tmp, settings, 0.01, "demo", "queries" in wanted)
+                res = demo_and_incremental(spark, tmp, settings, 0.01, "demo", "queries" in wanted)
                 sc.update({x.name: x for x in res})
-                if gold_s is not None:
-                    try:
-                        sc["queries"] = queries(gold_s)
-                    finally:
-                        _drop_sandbox(spark, gold_s, prefix)
             if a.scale == "full" and "demo" in wanted:
-                res, _, _ = demo_and_incremental(spark, tmp, settings, 0.1, "sf0.1", False)
+                res = demo_and_incremental(spark, tmp, settings, 0.1, "sf0.1", False)
                 sc.update({x.name: x for x in res})
             if "bare_spark" in wanted:
                 sc["bare_spark"] = bare_spark(spark, tmp, settings, 0.1 if a.scale == "full" else 0.01)
@@ -423,14 +419,6 @@ def main() -> int:
     print("\n" + md)
     print(f"results: {stem.with_suffix('.json').relative_to(project_root())} (.md, .png beside it)")
     return 0
-
-
-def _drop_sandbox(spark, s, prefix: str) -> None:
-    from govlake.platform.postgres import Postgres
-
-    for layer in s.warehouse.schemas:
-        spark.sql(f"DROP SCHEMA IF EXISTS {s.schema(layer)} CASCADE")
-    Postgres(s).psql(f'DROP DATABASE IF EXISTS "{prefix}urban" WITH (FORCE)')
 
 
 if __name__ == "__main__":
