@@ -180,13 +180,9 @@ TOKEN_NOTE = " (HMAC-SHA256 token of the normalised value / 规范化值的 HMAC
 
 def _dbt_column(table: Table, c: Column, full_snapshot: bool = False) -> dict[str, Any]:
     tests: list[Any] = []
-    if "required" in c.rules:
-        tests.append("not_null")
-    if "in_set" in c.rules:
-        tests.append({"accepted_values": {"arguments": {"values": list(c.allowed or [])}}})
-    if table.primary_key == [c.name]:
+    if table.primary_key == [c.name] and full_snapshot:
         # a full-snapshot feed is kept as SCD2 in silver: the key is unique among current versions
-        tests.append({"unique": {"config": {"where": "is_current"}}} if full_snapshot else "unique")
+        tests.append({"unique": {"config": {"where": "is_current"}}})
     token = token_column(c)
     out: dict[str, Any] = {
         "name": token or c.name,
@@ -196,6 +192,22 @@ def _dbt_column(table: Table, c: Column, full_snapshot: bool = False) -> dict[st
     if tests:
         out["data_tests"] = tests
     return out
+
+
+def _column_checks(table: Table, full_snapshot: bool) -> list[dict[str, Any]]:
+    """The table's cheap column checks (required → not_null, a one-column key → unique, in_set →
+    accepted_values) as one ``column_checks`` test: one scan instead of a query per column
+    (dbt_project/tests/generic). The key of a full-snapshot feed (SCD2 in silver) is unique among
+    current versions only: that check keeps a test of its own (``_dbt_column``)."""
+    cols = [c for c in table.columns if c.pii != Pii.DIRECT or token_column(c)]
+    args: dict[str, Any] = {}
+    if required := [token_column(c) or c.name for c in cols if "required" in c.rules]:
+        args["not_null"] = required
+    if len(table.primary_key) == 1 and not full_snapshot:
+        args["unique"] = [token_column(c) or c.name for c in cols if c.name == table.primary_key[0]]
+    if allowed := {token_column(c) or c.name: list(c.allowed or []) for c in cols if "in_set" in c.rules}:
+        args["accepted_values"] = allowed
+    return [{"column_checks": {"arguments": args}}] if args else []
 
 
 def dbt_sources(contracts: Mapping[str, Contract]) -> dict[str, Any]:
@@ -214,6 +226,8 @@ def dbt_sources(contracts: Mapping[str, Contract]) -> dict[str, Any]:
             table: dict[str, Any] = {"name": t.name, "description": _text(t.description)}
             if direct:
                 table["config"] = {"meta": {"direct_identifiers": direct}}
+            if checks := _column_checks(t, c.delivery.full_snapshot):
+                table["data_tests"] = checks
             table["columns"] = [_dbt_column(t, col, c.delivery.full_snapshot) for col in t.columns
                                 if col.pii != Pii.DIRECT or token_column(col)]
             tables.append(table)

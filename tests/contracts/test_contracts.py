@@ -246,9 +246,16 @@ def test_dbt_sources_tests_and_freshness():
     assert police["config"]["loaded_at_field"] == "_ingested_at"
     assert police["config"]["meta"]["delivery_mode"] == "http_cursor"
     cols = {c["name"]: c for c in police["tables"][0]["columns"]}
-    assert cols["incident_id"]["data_tests"] == ["not_null", "unique"]
-    assert cols["status"]["data_tests"][1] == {
-        "accepted_values": {"arguments": {"values": ["接警", "出警", "到场", "处置中", "已办结"]}}}
+    # required and in_set columns are checked together, in one scan of the table
+    [checks] = police["tables"][0]["data_tests"]
+    args = checks["column_checks"]["arguments"]
+    assert "incident_id" in args["not_null"] and "status" in args["not_null"]
+    assert args["unique"] == ["incident_id"]
+    assert args["accepted_values"]["status"] == ["接警", "出警", "到场", "处置中", "已办结"]
+    assert not any(c.get("data_tests") for c in cols.values())
+    residents = {c["name"]: c for c in src["civil_affairs_residents"]["tables"][0]["columns"]}
+    # SCD2 in silver: the register's key is unique among the current versions, a test of its own
+    assert residents["id_number_token"]["data_tests"] == [{"unique": {"config": {"where": "is_current"}}}]
     assert cols["summary"]["config"]["meta"] == {"pii": "sensitive", "contract_type": "string"}
     assert "persons" not in cols  # pii direct: listed under direct_identifiers
     assert "persons" in police["tables"][0]["config"]["meta"]["direct_identifiers"]
