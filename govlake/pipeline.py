@@ -193,16 +193,21 @@ def drop_dbt_temp_views() -> list[str]:
 
 
 def build_gold(settings: Settings, echo: Callable[[str], None] = print, select: list[str] | None = None,
-               full_refresh: bool = False):
-    """``dbt build`` (models, seeds, tests) in this process: dbt-spark's session method picks up the
-    pipeline's Spark session. A failing model or test raises PipelineError naming them; returns the
-    DbtResult (every node with its status and seconds)."""
+               full_refresh: bool = False, unit_tests: bool | None = None):
+    """``dbt build`` (models, seeds, data tests) in this process: dbt-spark's session method picks up
+    the pipeline's Spark session. dbt's unit tests run too when ``unit_tests`` (default: the setting
+    ``dbt.unit_tests_in_batch``, off: they test model logic, not the day's data). A failing model or
+    test raises PipelineError naming them; returns the DbtResult (every node with its status and
+    seconds)."""
     from govlake.dbt import DbtError, run_dbt
 
+    with_unit = settings.dbt.unit_tests_in_batch if unit_tests is None else unit_tests
     t0 = time.perf_counter()
     try:
         res = run_dbt(settings, ["build", *(["--select", *select] if select else []),
-                                 *(["--full-refresh"] if full_refresh else [])], target="session")
+                                 *(["--full-refresh"] if full_refresh else []),
+                                 *([] if with_unit else ["--exclude-resource-type", "unit_test"])],
+                      target="session")
     except DbtError as e:
         raise PipelineError(str(e)) from e
     finally:

@@ -128,6 +128,9 @@ class DbtSettings(BaseModel):
     method: Literal["session", "thrift"] = "session"
     project_dir: Path = Path("dbt_project")
     threads: int = 1
+    # the batch's `dbt build` (`govlake run --through gold`, the gold DAG) leaves out dbt's unit tests:
+    # they test model logic on fixed inputs, not the day's data, and `make test` runs them
+    unit_tests_in_batch: bool = False
     thrift_host: str = "127.0.0.1"
     thrift_port: int = 10000
     thrift_driver_memory: str = "4g"

@@ -66,7 +66,7 @@ def gold_world(spark, tmp_path_factory):
             if reuse:
                 marker.write_text(prefix)
         t = time.perf_counter()
-        _GOLD_BUILD["result"] = pipeline.build_gold(s, echo=print)
+        _GOLD_BUILD["result"] = pipeline.build_gold(s, echo=print, unit_tests=True)  # dbt's unit tests: here, once
         yield s, out, summaries, time.perf_counter() - t
 
 
