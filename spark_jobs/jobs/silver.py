@@ -106,7 +106,9 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
                            reference).cache()
     ok, bad = split(checked)
     ok = add_hierarchy(ok, table, reference)
-    io.merge_quarantine(spark, q_table, violation_rows(bad, table.name))
+    invalid = counts_by_delivery(bad)
+    if invalid:  # a clean batch skips the quarantine MERGE (a Delta commit and its jobs)
+        io.merge_quarantine(spark, q_table, violation_rows(bad, table.name))
     kept, dups = dedupe(ok, table, ("snapshot_date",) if c.delivery.full_snapshot else ())
     kept = kept.cache()
     io.ensure_vault_table(spark, vault_table)
@@ -121,7 +123,7 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
                       batch_id)
 
     tally = {did: Tally(rows_in=rows_in.get(did, 0)) for did in ids}
-    for did, n in counts_by_delivery(bad).items():
+    for did, n in invalid.items():
         tally[did].invalid = n
     for did, n in counts_by_delivery(dups).items():
         tally[did].duplicate = n
@@ -149,7 +151,8 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
         apply_snapshots(spark, c, table, silver_table, silver_rows, applied, bad, key)
         silver_rows.unpersist()
     else:
-        io.upsert_silver(spark, silver_table, fresh_rows(matched), keys, silver_column_names(table))
+        if any(tally[did].accepted for did in ids):  # all stale (newer versions held): nothing to MERGE
+            io.upsert_silver(spark, silver_table, fresh_rows(matched), keys, silver_column_names(table))
         matched.unpersist()
     io.merge_vault(spark, vault_table, vault_rows)
     if table.lifecycle and table.update_column:
