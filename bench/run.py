@@ -137,17 +137,21 @@ class Scenario:
 
 
 class Stages:
-    """An ``echo`` for ``pipeline.run``: each progress line closes a stage (bronze F, silver F, gold)."""
+    """An ``echo`` for ``pipeline.run``: each progress line closes a stage (bronze F, silver F, gold);
+    the line is printed, indented, when ``show``."""
 
-    def __init__(self) -> None:
+    def __init__(self, show: bool = True) -> None:
         self.t = time.perf_counter()
         self.stages: dict[str, float] = {}
+        self.show = show
 
     def __call__(self, msg: str) -> None:
         now = time.perf_counter()
         head = msg.split(":")[0]
         self.stages[head] = self.stages.get(head, 0.0) + now - self.t
         self.t = now
+        if self.show:
+            print(f"    {msg}", flush=True)
 
     def by_layer(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -214,9 +218,15 @@ def bare_spark(spark, tmp: Path, settings, sf: float) -> Scenario:
         rows = sum(x.rows_read for x in summaries)
         files = sorted(str(p) for p in (out / "landing" / feed).rglob("*.csv"))
         target = f"{s.schema('bronze')}.bare_{feed}"
+        # Spark 4 reads only Unicode and Latin charsets in CSV unless the legacy Java charsets are on
+        legacy = spark.conf.get("spark.sql.legacy.javaCharsets", "false")
+        spark.conf.set("spark.sql.legacy.javaCharsets", "true")
         t = time.perf_counter()
-        (spark.read.option("header", True).option("encoding", "GBK").csv(files)
-         .write.format("delta").mode("overwrite").saveAsTable(target))
+        try:
+            (spark.read.option("header", True).option("encoding", "GBK").csv(files)
+             .write.format("delta").mode("overwrite").saveAsTable(target))
+        finally:
+            spark.conf.set("spark.sql.legacy.javaCharsets", legacy)
         bare = time.perf_counter() - t
         spark.sql(f"DROP TABLE IF EXISTS {target}")
     ratio = ours / bare
