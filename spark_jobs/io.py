@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
 import uuid
@@ -73,11 +74,13 @@ def ensure_table(spark: SparkSession, name: str, ddl_columns: str, comment: str 
 
 
 def set_aside_interrupted_create(spark: SparkSession, name: str) -> Path | None:
-    """A job killed while creating a table leaves files at the table's location but no Delta
-    commit (and no catalog entry); CREATE then refuses the non-empty location. Nothing there was
-    ever committed or visible, but nothing is deleted either: the folder is renamed beside it
-    (``<table>.interrupted-<UTC time>``) and the creation proceeds. Local warehouses only; on object
-    stores the error stands and names the location."""
+    """A job killed while creating a table leaves files at the table's location but no catalog
+    entry: data files without a commit, or the creation commit itself (Delta commits, then registers
+    the table in the metastore); CREATE then refuses the non-empty location. When no commit there
+    adds data, nothing there was ever visible, but nothing is deleted either: the folder is renamed
+    beside it (``<table>.interrupted-<UTC time>``) and the creation proceeds. A location whose log
+    adds data is left alone (the error stands and names it). Local warehouses only; on object stores
+    the error stands."""
     schema, table = name.split(".")
     rows = spark.sql(f"DESCRIBE SCHEMA EXTENDED {schema}").collect()
     location = next((r[1] for r in rows if r[0].lower() == "location"), None)
@@ -87,13 +90,24 @@ def set_aside_interrupted_create(spark: SparkSession, name: str) -> Path | None:
     if uri.scheme not in ("", "file"):
         return None
     path = Path(uri.path) / table.lower()
-    if not path.exists() or any((path / "_delta_log").glob("*.json")):
+    if not path.exists() or _log_adds_data(path / "_delta_log"):
         return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.interrupted-{stamp}")
     path.rename(target)
     log.warning("%s: set aside the files of an interrupted creation at %s", name, target)
     return target
+
+
+def _log_adds_data(log_dir: Path) -> bool:
+    """Whether a Delta log holds a checkpoint or a commit that adds a data file."""
+    if any(log_dir.glob("*.checkpoint*.parquet")):
+        return True
+    for commit in log_dir.glob("*.json"):
+        for line in commit.read_text(encoding="utf-8").splitlines():
+            if line.strip() and "add" in json.loads(line):
+                return True
+    return False
 
 
 def append_once(df: DataFrame, table: str, app_id: str, version: int) -> None:
