@@ -201,8 +201,21 @@ def demo_and_incremental(spark, tmp: Path, settings, sf: float, name: str, with_
         print(f"  full gold rebuild (dbt build --full-refresh): {rebuild:.1f}s")
         results += [week, inc]
         if with_queries:
-            results.append(queries(s))
-    return results
+            results.append(_scenario("queries", lambda: queries(s)))
+    return [x for x in results if x is not None]
+
+
+FAILED: dict[str, str] = {}  # scenario → error: the others still run and are written
+
+
+def _scenario(name: str, run):
+    """``run()``, or None when it fails (the error is printed and kept in FAILED)."""
+    try:
+        return run()
+    except Exception as e:  # a scenario's failure must not lose the figures of the others
+        FAILED[name] = f"{type(e).__name__}: {e}"[:500]
+        print(f"  {name} FAILED: {FAILED[name]}")
+        return None
 
 
 def bare_spark(spark, tmp: Path, settings, sf: float) -> Scenario:
@@ -414,15 +427,17 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp_:
             tmp = Path(tmp_)
             if wanted & {"demo", "queries"}:
-                res = demo_and_incremental(spark, tmp, settings, 0.01, "demo", "queries" in wanted)
+                res = _scenario("demo", lambda: demo_and_incremental(spark, tmp, settings, 0.01, "demo",
+                                                                     "queries" in wanted)) or []
                 sc.update({x.name: x for x in res})
             if a.scale == "full" and "demo" in wanted:
-                res = demo_and_incremental(spark, tmp, settings, 0.1, "sf0.1", False)
+                res = _scenario("sf0.1", lambda: demo_and_incremental(spark, tmp, settings, 0.1, "sf0.1", False)) or []
                 sc.update({x.name: x for x in res})
-            if "bare_spark" in wanted:
-                sc["bare_spark"] = bare_spark(spark, tmp, settings, 0.1 if a.scale == "full" else 0.01)
-            if "sf1_day" in wanted:
-                sc["sf1_day"] = sf1_day(spark, tmp, settings)
+            if "bare_spark" in wanted and (b := _scenario(
+                    "bare_spark", lambda: bare_spark(spark, tmp, settings, 0.1 if a.scale == "full" else 0.01))):
+                sc["bare_spark"] = b
+            if "sf1_day" in wanted and (d := _scenario("sf1_day", lambda: sf1_day(spark, tmp, settings))):
+                sc["sf1_day"] = d
     finally:
         spark.stop()
     figs = figures(sc, inc_sf)
@@ -431,15 +446,16 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     header = (f"govlake bench {started:%Y-%m-%d %H:%M} UTC on {host} ({os.cpu_count()} cores, "
               f"{psutil.virtual_memory().total / GB:.0f} GB), scale {a.scale}")
-    md = markdown(figs, sc, header)
+    md = markdown(figs, sc, header) + "".join(f"\n**{k} failed**: {v}\n" for k, v in FAILED.items())
     stem.with_suffix(".md").write_text(md, encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps(
         {"started": started.isoformat(), "host": host, "scale": a.scale, "figures": [asdict(x) for x in figs],
-         "scenarios": {k: asdict(v) for k, v in sc.items()}}, indent=2, default=str), encoding="utf-8")
+         "scenarios": {k: asdict(v) for k, v in sc.items()}, "failed": FAILED}, indent=2, default=str),
+        encoding="utf-8")
     chart(sc, stem.with_suffix(".png"))
     print("\n" + md)
     print(f"results: {stem.with_suffix('.json').relative_to(project_root())} (.md, .png beside it)")
-    return 0
+    return 1 if FAILED else 0
 
 
 if __name__ == "__main__":
