@@ -194,12 +194,17 @@ def _dbt_column(table: Table, c: Column, full_snapshot: bool = False) -> dict[st
     return out
 
 
+def _silver_columns(table: Table) -> list[Column]:
+    """The contract columns silver keeps: all but the direct identifiers without a token column."""
+    return [c for c in table.columns if c.pii != Pii.DIRECT or token_column(c)]
+
+
 def _column_checks(table: Table, full_snapshot: bool) -> list[dict[str, Any]]:
     """The table's cheap column checks (required → not_null, a one-column key → unique, in_set →
     accepted_values) as one ``column_checks`` test: one scan instead of a query per column
     (dbt_project/tests/generic). The key of a full-snapshot feed (SCD2 in silver) is unique among
     current versions only: that check keeps a test of its own (``_dbt_column``)."""
-    cols = [c for c in table.columns if c.pii != Pii.DIRECT or token_column(c)]
+    cols = _silver_columns(table)
     args: dict[str, Any] = {}
     if required := [token_column(c) or c.name for c in cols if "required" in c.rules]:
         args["not_null"] = required
@@ -228,8 +233,7 @@ def dbt_sources(contracts: Mapping[str, Contract]) -> dict[str, Any]:
                 table["config"] = {"meta": {"direct_identifiers": direct}}
             if checks := _column_checks(t, c.delivery.full_snapshot):
                 table["data_tests"] = checks
-            table["columns"] = [_dbt_column(t, col, c.delivery.full_snapshot) for col in t.columns
-                                if col.pii != Pii.DIRECT or token_column(col)]
+            table["columns"] = [_dbt_column(t, col, c.delivery.full_snapshot) for col in _silver_columns(t)]
             tables.append(table)
         sources.append({
             "name": feed,
