@@ -35,6 +35,7 @@ from govlake.settings import load_settings
 from spark_jobs import io
 from spark_jobs.transforms.accounting import (
     Accounted,
+    AccountingError,
     Tally,
     account,
     accounting_rows,
@@ -47,11 +48,11 @@ from spark_jobs.transforms.accounting import (
 from spark_jobs.transforms.contract_rules import missing_columns, split
 from spark_jobs.transforms.hierarchy import add_hierarchy
 from spark_jobs.transforms.silver import (
+    batch_counts,
     checked_rows,
     counts_by_delivery,
     dedupe,
     delivery_header,
-    drift_columns,
     fresh_rows,
     gated_rows,
     history_ddl,
@@ -100,7 +101,11 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
     ids = [d.delivery_id for d in deliveries]
     batch_id = f"{table.name}:{tag}" + ",".join(sorted(ids))
     bronze = io.read_bronze(spark, f"{sch('bronze')}.{c.feed}", ids, table.sheet)
-    rows_in = counts_by_delivery(bronze)
+    # records in: what landing counted into bronze (ops.deliveries.rows_read); a delivery of several
+    # tables (a workbook's sheets) is counted per table here. The parsed side is counted apart
+    # (``batch_counts``), so a parse that lost or multiplied a record fails the accounting.
+    rows_in = ({d.delivery_id: d.rows_read for d in deliveries} if len(c.tables) == 1
+               else counts_by_delivery(bronze))
 
     if missing:
         reason = rejection_reason(missing)
@@ -112,7 +117,12 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
                            reference).cache()
     ok, bad = split(checked)
     ok = add_hierarchy(ok, table, reference)
-    invalid = counts_by_delivery(bad)
+    counts = batch_counts(checked)  # one job: rows, invalid rows and drifted columns per delivery
+    invalid = counts.invalid
+    lost = {d.source: (rows_in.get(d.delivery_id, 0), counts.rows.get(d.delivery_id, 0)) for d in deliveries
+            if counts.rows.get(d.delivery_id, 0) != rows_in.get(d.delivery_id, 0)}
+    if lost:  # before any write: parsing must neither drop nor multiply a record
+        raise AccountingError("; ".join(f"{src}: {n} records in bronze, {m} parsed" for src, (n, m) in lost.items()))
     if invalid:  # a clean batch skips the quarantine MERGE (a Delta commit and its jobs)
         io.merge_quarantine(spark, q_table, violation_rows(bad, table.name))
     kept, dups = dedupe(ok, table, ("snapshot_date",) if c.delivery.full_snapshot else ())
@@ -147,7 +157,7 @@ def process_batch(spark, settings, c: Contract, table: Table, deliveries: list, 
         for did, (accepted, stale) in stale_counts(matched).items():
             tally[did].accepted, tally[did].stale = accepted, stale
     # schema drift: columns outside the contract are kept in _extra and named in the accounting
-    drift = drift_columns(ok)
+    drift = counts.drift
     results = [account(table.name, d.source, d.delivery_id, tally[d.delivery_id], blocked.get(d.delivery_id),
                        drift_reason(drift.get(d.delivery_id), c.version))
                for d in deliveries]  # raises AccountingError: nothing below is written

@@ -155,9 +155,14 @@ def evaluate_rules(df: DataFrame, contract: Contract, table: Table, as_of: dt.da
     return out.drop(*drop)
 
 
+def quarantined(violations: Column) -> Column:
+    """True for a row with any quarantine-severity violation."""
+    return F.exists(violations, lambda v: v["severity"] == Severity.QUARANTINE.value)
+
+
 def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     """(rows that pass, rows to quarantine): a row is quarantined by any quarantine-severity violation."""
-    bad = F.exists("_violations", lambda v: v["severity"] == Severity.QUARANTINE.value)
+    bad = quarantined(F.col("_violations"))
     return df.where(~bad), df.where(bad)
 
 

@@ -10,10 +10,10 @@ from pyspark.testing import assertDataFrameEqual
 
 from govlake.contracts import contract
 from spark_jobs.transforms.silver import (
+    batch_counts,
     counts_by_delivery,
     delivery_header,
     delivery_time,
-    drift_columns,
     fresh_rows,
     gated_rows,
     history_rows,
@@ -120,4 +120,19 @@ def test_counts_and_drift_per_delivery(spark):
                                "_delivery_id string, _extra map<string,string>")
     assert counts_by_delivery(df) == {"d1": 2, "d2": 2}
     assert counts_by_delivery(df.where(F.lit(False))) == {}
-    assert drift_columns(df) == {"d1": {"备注"}, "d2": {"备注", "来源"}}
+
+
+@pytest.mark.spark
+def test_batch_counts_rows_invalid_and_drift_of_passing_rows_in_one_aggregate(spark):
+    v = "array<struct<rule:string,column:string,severity:string,reason:string>>"
+    q, w = [("mobile", "m", "quarantine", "bad")], [("mobile", "m", "warn", "odd")]
+    df = spark.createDataFrame(
+        # a quarantined row's drift is not counted: it does not reach silver
+        [("d1", None, []), ("d1", {"备注": "x"}, w), ("d1", {"来源": "q"}, q),
+         ("d2", {"备注": "y", "来源": "z"}, []), ("d2", None, q), ("d2", None, q), ("d3", None, [])],
+        f"_delivery_id string, _extra map<string,string>, _violations {v}")
+    got = batch_counts(df)
+    assert got.rows == {"d1": 3, "d2": 3, "d3": 1}
+    assert got.invalid == {"d1": 1, "d2": 2}
+    assert got.drift == {"d1": {"备注"}, "d2": {"备注", "来源"}}
+    assert batch_counts(df.where(F.lit(False))).rows == {}
