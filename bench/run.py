@@ -22,7 +22,8 @@ Each scenario also reports records, seconds per million records, and the peak re
 the platform's processes and this process tree (≤ 12 GB).
 
 Writes ``bench/results/<date>-<host>.json`` and ``.md`` (the table) and ``.png`` (seconds per stage
-per scenario; query P95 Trino vs DuckDB).
+per scenario; query P95 Trino vs DuckDB); a ``--scale full`` or ``--only`` run adds them to the name
+(``<date>-<host>-full-sf1_day.json``).
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def bare_spark(spark, tmp: Path, settings, sf: float) -> Scenario:
     feed = "civil_affairs_residents"
     print(f"\n== bare_spark: {feed} SF{sf} × 1 day, govlake bronze → silver vs read CSV + write Delta")
     out = city(tmp, sf, 1, "city-bare")
-    with sandbox(spark, out, f"bench{uuid.uuid4().hex[:6]}_") as s:
+    with sandbox(spark, out, f"bench{uuid.uuid4().hex[:6]}_") as s, PeakMemory(settings.state_dir) as mem:
         st = Stages()
         t = time.perf_counter()
         summaries = pipeline.run(s, out / "landing", START, 1, [feed], spark=spark, echo=st)
@@ -244,7 +245,8 @@ def bare_spark(spark, tmp: Path, settings, sf: float) -> Scenario:
         spark.sql(f"DROP TABLE IF EXISTS {target}")
     ratio = ours / bare
     print(f"  govlake {ours:.1f}s, bare Spark {bare:.1f}s for {rows:,} records: {ratio:.1f}×")
-    return Scenario("bare_spark", rows, ours, st.by_layer(), extra={"bare_s": bare, "ratio": ratio})
+    return Scenario("bare_spark", rows, ours, st.by_layer(), mem.peak_total / GB,
+                    {k: v / GB for k, v in mem.peak_by.items()}, extra={"bare_s": bare, "ratio": ratio})
 
 
 def queries(s, reps: int = 5) -> Scenario:
@@ -442,7 +444,10 @@ def main() -> int:
         spark.stop()
     figs = figures(sc, inc_sf)
     host = pyplatform.node() or "host"
-    stem = RESULTS / f"{started:%Y-%m-%d}-{host}"
+    # the default run is <date>-<host>; a full-scale or partial run is named apart so it never
+    # overwrites the day's default figures
+    suffix = "".join(f"-{x}" for x in ([a.scale] if a.scale != "quick" else []) + sorted(a.only or []))
+    stem = RESULTS / f"{started:%Y-%m-%d}-{host}{suffix}"
     RESULTS.mkdir(exist_ok=True)
     header = (f"govlake bench {started:%Y-%m-%d %H:%M} UTC on {host} ({os.cpu_count()} cores, "
               f"{psutil.virtual_memory().total / GB:.0f} GB), scale {a.scale}")
