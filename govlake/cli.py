@@ -55,13 +55,15 @@ def setup(verify: bool = typer.Option(False, help="re-hash every cached artifact
 
 @app.command()
 def up() -> None:
-    """Start PostgreSQL, the Hive Metastore and Trino on loopback; create the warehouse schemas."""
+    """Start PostgreSQL, the Hive Metastore, Trino, the Spark Connect server and Airflow on loopback;
+    create the warehouse schemas."""
     from govlake import platform
 
     s = load_settings()
     secs = platform.up(s, console.print)
+    airflow = f", Airflow {s.airflow.host}:{s.airflow.port} (logins: govlake info)" if s.airflow.start else ""
     console.print(f"platform up in {secs:.1f}s — Trino {s.trino.url} (catalog {s.trino.catalog}), "
-                  f"metastore {s.metastore.uri}, logs {s.log_dir}")
+                  f"metastore {s.metastore.uri}{airflow}, logs {s.log_dir}")
 
 
 @app.command()
@@ -81,7 +83,7 @@ def status() -> None:
     t = Table("service", "address", "pid", "health", "rss MiB", "detail")
     for r in rows:
         t.add_row(
-            r.name, f"{r.host}:{r.port}", str(r.pid or "-"),
+            r.name, f"{r.host}:{r.port}" if r.port else "(no port)", str(r.pid or "-"),
             "[green]healthy[/]" if r.healthy else "[red]down[/]",
             f"{r.rss_mb:.0f}" if r.rss_mb else "-", r.detail,
         )
@@ -124,6 +126,14 @@ def info() -> None:
     console.print(f"Theme library  {t.catalog}.{s.schema('gold')}.*  — govlake sql \"select …\", govlake docs "
                   "(dbt docs site), govlake findings list (steward findings)")
     console.print(f"Metastore      {s.metastore.uri}")
+    if s.airflow.start:
+        from govlake.platform.airflow import api_url, passwords
+
+        logins = ", ".join(f"{u} / {p}" for u, p in passwords(s).items())
+        console.print(f"Airflow UI     {api_url(s)}/  logins {logins} (admin, read-only viewer)")
+    if s.spark_connect.start:
+        console.print(f"Spark Connect  {s.spark_connect.url}  (Airflow tasks reach Spark here; "
+                      "SparkSession.builder.remote(…))")
     console.print(f"PostgreSQL     {s.postgres.host}:{s.postgres.port} (user {s.postgres.superuser}, "
                   f"password in {s.secrets_dir / 'postgres_password'})")
     console.print(f"Warehouse      {s.warehouse_uri}  schemas: {', '.join(s.warehouse.schemas)}")

@@ -55,7 +55,8 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
 def profiles(settings: Settings) -> dict[str, Any]:
     from govlake.spark import spark_conf
 
-    conf = spark_conf(settings, "govlake-dbt")
+    # A Spark Connect client carries only the endpoint: the server holds the configuration.
+    conf = {"spark.remote": settings.spark.remote} if settings.spark.remote else spark_conf(settings, "govlake-dbt")
     return {
         "govlake": {
             "target": settings.dbt.method,

@@ -77,6 +77,10 @@ class TrinoSettings(BaseModel):
 
 class SparkSettings(BaseModel):
     master: str = "local[*]"
+    # Spark Connect endpoint (``sc://host:port``): jobs become thin clients of a long-lived Spark server
+    # (``make up`` starts one on loopback; on a cluster, the cluster's endpoint). Empty: each process
+    # starts its own Spark JVM with the settings below.
+    remote: str | None = None
     driver_memory: str = "4g"
     shuffle_partitions: int = 8
     ui_enabled: bool = False
@@ -84,6 +88,44 @@ class SparkSettings(BaseModel):
     warehouse_uri: str | None = None
     java_options: list[str] = Field(default_factory=list)  # JVM options of the driver and executors (JIT, GC)
     extra_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class SparkConnectSettings(BaseModel):
+    """The long-lived Spark Connect server ``govlake up`` starts (a Spark driver with Delta and the shared
+    metastore, same configuration as every job). Airflow tasks reach Spark through it: a task pays a
+    gRPC connection (~2 s) instead of a Spark JVM start. On a cluster, point ``spark.remote`` (or
+    ``airflow.spark_remote``) at the cluster's endpoint and set ``start: false``."""
+
+    start: bool = True
+    host: str = "127.0.0.1"
+    port: int = 15002
+    driver_memory: str = "4g"
+
+    @property
+    def url(self) -> str:
+        return f"sc://{self.host}:{self.port}"
+
+
+class AirflowSettings(BaseModel):
+    """Airflow 3 as four processes (api-server, scheduler, dag-processor, triggerer), LocalExecutor,
+    metadata in the project PostgreSQL (own database and role), everything on loopback."""
+
+    start: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8280
+    parallelism: int = Field(default=2, ge=1)  # LocalExecutor workers (each is a forked Python process)
+    database: str = "airflow"
+    role: str = "airflow"
+    admin_user: str = "admin"
+    viewer_user: str = "viewer"
+    dags_folder: Path = Path("dags")
+    # how tasks reach Spark: "connect" (the Spark Connect server above, or spark_remote) or "local"
+    # (a Spark JVM started inside each task process; ~10-15 s per task)
+    spark_access: Literal["connect", "local"] = "connect"
+    spark_remote: str | None = None  # default: the local Spark Connect server's sc:// URL
+    spark_pool_slots: int = Field(default=1, ge=1)  # writers of the same tables run one at a time
+    alert_webhook_url: str | None = None  # freshness alerts are POSTed here as JSON (besides ops.alerts)
+    start_timeout: float = 180.0
 
 
 class JavaSettings(BaseModel):
@@ -154,6 +196,8 @@ class Settings(BaseSettings):
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
     dbt: DbtSettings = Field(default_factory=DbtSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    spark_connect: SparkConnectSettings = Field(default_factory=SparkConnectSettings)
+    airflow: AirflowSettings = Field(default_factory=AirflowSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -123,7 +123,12 @@ def spark_conf(
 
 
 def build_spark(settings: Settings, app_name: str, overrides: dict[str, str] | None = None) -> SparkSession:
-    """Create (or return the running) Spark session for ``app_name``."""
+    """Create (or return the running) Spark session for ``app_name``: a Spark Connect client when
+    ``spark.remote`` is set (the server holds the configuration), else an in-process Spark JVM."""
+    if settings.spark.remote:
+        from pyspark.sql import SparkSession
+
+        return SparkSession.builder.remote(settings.spark.remote).appName(app_name).getOrCreate()
     # The JVM that pyspark launches must be Java 17 (Spark's Hive path fails on newer ones).
     jdk = spark_jdk(settings.java)
     os.environ["JAVA_HOME"] = str(jdk.home)

@@ -1,7 +1,9 @@
-"""Start, stop and report the local platform (PostgreSQL → Hive Metastore → Trino).
+"""Start, stop and report the local platform (PostgreSQL → Hive Metastore → Trino → Spark Connect →
+Airflow).
 
 The services are project-local processes, one module each (``postgres``, ``metastore``, ``trino``,
-``spark_thrift``) on the shared base in ``service``; ``services(settings)`` lists them in start order.
+``spark_connect``, ``airflow``, ``spark_thrift``) on the shared base in ``service``;
+``services(settings)`` lists them in start order.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from govlake.platform.airflow import AIRFLOW_PROCESSES
 from govlake.platform.metastore import Metastore
 from govlake.platform.postgres import Postgres
 from govlake.platform.process import PlatformError
 from govlake.platform.service import Service, ServiceStatus
+from govlake.platform.spark_connect import SparkConnect
 from govlake.platform.spark_thrift import SparkThrift
 from govlake.platform.trino import Trino
 from govlake.settings import Settings
@@ -23,10 +27,15 @@ SERVICES: tuple[type[Service], ...] = (Postgres, Metastore, Trino)
 
 
 def services(settings: Settings) -> list[Service]:
-    """The platform's services in start order; the Spark Thrift Server last, when dbt is to use it."""
+    """The platform's services in start order: the Spark Connect server and Airflow's four processes
+    when settings start them, the Spark Thrift Server when dbt is to use it."""
     out = [cls(settings) for cls in SERVICES]
+    if settings.spark_connect.start:
+        out.append(SparkConnect(settings))
     if settings.dbt.start_thrift or settings.dbt.method == "thrift":
         out.append(SparkThrift(settings))
+    if settings.airflow.start:
+        out += [cls(settings) for cls in AIRFLOW_PROCESSES]
     return out
 
 

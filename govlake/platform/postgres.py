@@ -154,9 +154,28 @@ class Postgres(Service):
             raise PlatformError(f"psql failed: {r.stderr.strip()}")
         return r.stdout.strip()
 
-    def ensure_database(self, name: str) -> None:
+    @staticmethod
+    def _identifier(name: str) -> str:
+        """A database or role name from settings, refused unless a plain identifier (it is formatted
+        into SQL run as the superuser)."""
+        import re
+
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise PlatformError(f"{name!r} is not a plain PostgreSQL identifier (lower-case letters, digits, _)")
+        return name
+
+    def ensure_database(self, name: str, owner: str | None = None) -> None:
+        name = self._identifier(name)
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
-            self.psql(f'CREATE DATABASE "{name}"')
+            owned = f' OWNER "{self._identifier(owner)}"' if owner else ""
+            self.psql(f'CREATE DATABASE "{name}"{owned}')
+
+    def ensure_role(self, name: str, password: str) -> None:
+        """A login role with this password (set again at every call, so a rotated secret takes effect)."""
+        name = self._identifier(name)
+        quoted = password.replace("'", "''")
+        verb = "ALTER" if self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{name}'") else "CREATE"
+        self.psql(f"{verb} ROLE \"{name}\" LOGIN PASSWORD '{quoted}'")
 
     def after_start(self) -> None:
         self.ensure_database(self.s.postgres.metastore_db)

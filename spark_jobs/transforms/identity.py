@@ -18,11 +18,17 @@ _FULL = "０１２３４５６７８９ｘＸ"
 _ASCII = "0123456789xX"
 
 
+def _balanced_sum(terms: list[Column]) -> Column:
+    """a + b + … as a balanced tree: an expression log2(n) deep, not n (Spark Connect sends plans as
+    protobuf messages, which the client refuses past 100 levels of nesting)."""
+    if len(terms) == 1:
+        return terms[0]
+    mid = len(terms) // 2
+    return _balanced_sum(terms[:mid]) + _balanced_sum(terms[mid:])
+
+
 def _check_char(first17: Column) -> Column:
-    total = None
-    for i, w in enumerate(WEIGHTS, start=1):
-        term = F.substring(first17, i, 1).cast("int") * F.lit(w)
-        total = term if total is None else total + term
+    total = _balanced_sum([F.substring(first17, i, 1).cast("int") * F.lit(w) for i, w in enumerate(WEIGHTS, start=1)])
     return F.element_at(F.array(*[F.lit(c) for c in CHECK_CHARS]), (total % 11 + 1).cast("int"))
 
 
