@@ -371,6 +371,76 @@ def report_quality(
         console.print(f"wrote {p}")
 
 
+airflow_app = typer.Typer(no_args_is_help=True, help="Run the lakehouse through Airflow (the DAGs in dags/)")
+app.add_typer(airflow_app, name="airflow")
+
+
+@airflow_app.command("run")
+def airflow_run(
+    start: str = typer.Option(..., help="first delivery day, YYYY-MM-DD"),
+    days: int = typer.Option(1, help="number of days: one run per feed DAG over that data interval"),
+    feed: list[str] = typer.Option(None, help="only these feeds' DAGs (repeatable); default all"),
+    gold: bool = typer.Option(True, help="also wait for the gold DAG the silver asset events trigger"),
+    timeout: float = typer.Option(3600, help="seconds to wait for the runs"),
+) -> None:
+    """Trigger each feed's ingest DAG over [start, start + days), unpause the DAGs, and follow the runs
+    (and the asset-triggered gold run) to the end, printing each task as it finishes."""
+    import datetime as dt
+    import time
+
+    from govlake.airflow_client import Airflow, AirflowError
+    from govlake.tasks import feed_plan
+
+    s = load_settings()
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r} is not a date (YYYY-MM-DD)")
+    plan = feed_plan()
+    feeds = feed or sorted(plan)
+    unknown = sorted(set(feeds) - set(plan))
+    if unknown:
+        _fail(f"unknown feed(s) {', '.join(unknown)}; known: {', '.join(sorted(plan))}")
+    t0 = time.monotonic()
+    try:
+        af = Airflow(s)
+        dag_ids = [f"ingest_{f}" for f in feeds]
+        af.wait_for_dags([*dag_ids, "gold_theme_library"])
+        a = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+        b = a + dt.timedelta(days=days)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        gold_before = {r["dag_run_id"] for r in af.runs("gold_theme_library")}
+        runs = []
+        for d in dag_ids:
+            run = af.trigger(d, a, b, run_id=f"govlake__{first}__{days}d__{stamp}")
+            runs.append((d, run["dag_run_id"]))
+        for d in [*dag_ids, "gold_theme_library"]:
+            af.set_paused(d, False)
+        console.print(f"triggered {len(runs)} ingest runs over {a:%Y-%m-%d} .. {b:%Y-%m-%d} (exclusive); "
+                      f"follow them at {af.base}/dags")
+        states = af.wait(runs, timeout, console.print)
+        failed = [d for (d, _), st in states.items() if st != "success"]
+        if failed:
+            _fail(f"ingest runs failed: {', '.join(failed)} (see {af.base}/dags)")
+        if gold:
+            deadline = time.monotonic() + 120
+            new = []
+            while not new and time.monotonic() < deadline:
+                new = [r for r in af.runs("gold_theme_library") if r["dag_run_id"] not in gold_before]
+                if not new:
+                    time.sleep(3)
+            if not new:
+                _fail("the silver asset events did not trigger the gold DAG within 120 s")
+            gold_run = ("gold_theme_library", new[0]["dag_run_id"])
+            console.print(f"gold_theme_library triggered by the silver assets ({gold_run[1]})")
+            st = af.wait([gold_run], timeout, console.print)[gold_run]
+            if st != "success":
+                _fail(f"gold run {gold_run[1]} {st} (see {af.base}/dags/gold_theme_library)")
+    except AirflowError as e:
+        _fail(str(e))
+    console.print(f"done through Airflow in {time.monotonic() - t0:.0f}s — UI {af.base}/ (govlake info for the logins)")
+
+
 findings_app = typer.Typer(no_args_is_help=True, help="Reconciliation findings: steward decisions and evaluation")
 app.add_typer(findings_app, name="findings")
 

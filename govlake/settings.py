@@ -7,6 +7,7 @@ entry point (CLI, job main) and passed down as plain values.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import cached_property
 from pathlib import Path
@@ -125,6 +126,8 @@ class AirflowSettings(BaseModel):
     spark_remote: str | None = None  # default: the local Spark Connect server's sc:// URL
     spark_pool_slots: int = Field(default=1, ge=1)  # writers of the same tables run one at a time
     alert_webhook_url: str | None = None  # freshness alerts are POSTed here as JSON (besides ops.alerts)
+    start_date: dt.date = dt.date(2026, 1, 1)  # first data interval of the ingest DAGs (no catch-up before now)
+    retries: int = Field(default=2, ge=0)
     start_timeout: float = 180.0
 
 
