@@ -85,6 +85,31 @@ class Airflow:
             body["dag_run_id"] = run_id
         return self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)
 
+    def run_at(self, dag_id: str, logical: dt.datetime) -> dict | None:
+        """The run of ``dag_id`` at this logical date, if any (a DAG has at most one)."""
+        q = urllib.parse.urlencode({"logical_date_gte": logical.isoformat(), "logical_date_lte": logical.isoformat()})
+        found = self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns?{q}")["dag_runs"]
+        return found[0] if found else None
+
+    def rerun_failed(self, dag_id: str, run_id: str) -> None:
+        """Clear the failed (and upstream-failed) tasks of a run: Airflow runs them again."""
+        self._call("POST", f"/api/v2/dags/{dag_id}/clearTaskInstances",
+                   {"dag_run_id": run_id, "only_failed": True, "dry_run": False, "reset_dag_runs": True})
+
+    def ensure_run(self, dag_id: str, start: dt.datetime, end: dt.datetime, run_id: str) -> tuple[str, str]:
+        """A run over [start, end): a new one, or the existing run at that logical date (Airflow keeps
+        one per date) with its failed tasks cleared. Returns (run id, "new" | "rerun" | "done")."""
+        old = self.run_at(dag_id, start)
+        if old is None:
+            return self.trigger(dag_id, start, end, run_id=run_id)["dag_run_id"], "new"
+        if old["state"] == "failed":
+            self.rerun_failed(dag_id, old["dag_run_id"])
+            return old["dag_run_id"], "rerun"
+        return old["dag_run_id"], "done" if old["state"] == "success" else "running"
+
+    def delete_run(self, dag_id: str, run_id: str) -> None:
+        self._call("DELETE", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
+
     def runs(self, dag_id: str, limit: int = 50) -> list[dict]:
         return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit={limit}&order_by=-run_after")["dag_runs"]
 

@@ -138,6 +138,9 @@ def info() -> None:
                   f"password in {s.secrets_dir / 'postgres_password'})")
     console.print(f"Warehouse      {s.warehouse_uri}  schemas: {', '.join(s.warehouse.schemas)}")
     console.print(f"State / logs   {s.state_dir}  /  {s.log_dir}")
+    console.print(f"Steward pages  {s.state_dir / 'reports' / 'quality'}/  (refreshed by each ingest DAG; "
+                  "govlake report quality rebuilds them with GX Data Docs)")
+    console.print("dbt docs       govlake docs   (the theme library's models, lineage and tests on http://127.0.0.1:8580)")
     console.print("Stop           make down   (reset everything: make reset)")
 
 
@@ -410,13 +413,17 @@ def airflow_run(
         b = a + dt.timedelta(days=days)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         gold_before = {r["dag_run_id"] for r in af.runs("gold_theme_library")}
-        runs = []
+        runs, how = [], {}
         for d in dag_ids:
-            run = af.trigger(d, a, b, run_id=f"govlake__{first}__{days}d__{stamp}")
-            runs.append((d, run["dag_run_id"]))
+            run_id, kind = af.ensure_run(d, a, b, f"govlake__{first}__{days}d__{stamp}")
+            runs.append((d, run_id))
+            how.setdefault(kind, []).append(d)
+        for kind in ("rerun", "done", "running"):
+            if how.get(kind):
+                console.print(f"{kind} (a run over this interval exists): {', '.join(how[kind])}")
         for d in [*dag_ids, "gold_theme_library"]:
             af.set_paused(d, False)
-        console.print(f"triggered {len(runs)} ingest runs over {a:%Y-%m-%d} .. {b:%Y-%m-%d} (exclusive); "
+        console.print(f"{len(runs)} ingest runs over {a:%Y-%m-%d} .. {b:%Y-%m-%d} (exclusive); "
                       f"follow them at {af.base}/dags")
         states = af.wait(runs, timeout, console.print)
         failed = [d for (d, _), st in states.items() if st != "success"]

@@ -24,6 +24,16 @@ log = logging.getLogger("govlake.tasks")
 ALERTS_TABLE = "alerts"
 
 
+def preload() -> None:
+    """Import what task processes need, once, in the process they are forked from (Airflow's
+    scheduler): the Spark Connect client, Great Expectations, the silver job. Nothing is started
+    (no session, no thread), so forking stays safe."""
+    import great_expectations  # noqa: F401
+    import pyspark.sql.connect.session  # noqa: F401
+
+    import spark_jobs.jobs.silver  # noqa: F401
+
+
 def _settings() -> Settings:
     return load_settings()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import sys
 from pathlib import Path
 
@@ -21,12 +22,21 @@ from spark_jobs.transforms.hierarchy import division_merge_source
 COLUMNS = ("code STRING, level STRING, name STRING, parent_code STRING, row_hash STRING, valid_from DATE, "
            "valid_to DATE, is_current BOOLEAN")
 FIRST_VERSION_FROM = dt.date(1900, 1, 1)  # the first code table is taken as valid since ever
+SHA_PROPERTY = "govlake.reference_sha256"  # the code table last applied
+OPEN_PROPERTY = "govlake.open_codes"
 
 
 def load_divisions(spark, settings, reference_csv: Path, as_of: dt.date) -> dict[str, int]:
-    """Apply the code table as of ``as_of``; returns {'inserted': n, 'closed': n, 'open': n}."""
+    """Apply the code table as of ``as_of``; returns {'inserted': n, 'closed': n, 'open': n}.
+
+    A code table identical (by SHA-256) to the one applied last is not compared again: the MERGE
+    would change nothing, and every silver task of every feed DAG calls this first."""
     table = f"{settings.schema('silver')}.divisions"
     ensure_table(spark, table, COLUMNS, "division code table, SCD2 (5-level hierarchy) / 区划代码表（缓慢变化）")
+    digest = hashlib.sha256(Path(reference_csv).read_bytes()).hexdigest()
+    applied = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+    if applied.get(SHA_PROPERTY) == digest and applied.get(OPEN_PROPERTY, "").isdigit():
+        return {"inserted": 0, "closed": 0, "open": int(applied[OPEN_PROPERTY])}
     incoming = spark.read.option("header", True).csv(str(reference_csv))
     current = spark.table(table).where("is_current")
     first = current.limit(1).count() == 0
@@ -44,6 +54,7 @@ def load_divisions(spark, settings, reference_csv: Path, as_of: dt.date) -> dict
     spark.catalog.dropTempView("_div")
     src.unpersist()
     opened = spark.table(table).where("is_current").count()
+    spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('{SHA_PROPERTY}' = '{digest}', '{OPEN_PROPERTY}' = '{opened}')")
     return {"inserted": int(m.get("num_inserted_rows", 0)), "closed": int(m.get("num_updated_rows", 0)),
             "open": opened}
 
