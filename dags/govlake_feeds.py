@@ -20,7 +20,16 @@ from govlake.settings import load_settings
 from govlake.tasks import feed_plan, silver_tables
 
 SETTINGS = load_settings()
+# set by `govlake up` (the day Airflow was first started); today when parsed elsewhere (tests)
+START = dt.datetime.combine(SETTINGS.airflow.start_date or dt.date.today(), dt.time(), tzinfo=dt.UTC)
 POKE_SECONDS = 300
+
+
+def _sandbox(context) -> dict:
+    """Apply the run's sandbox (``conf["sandbox"]``, set by tests and benchmarks) to this task."""
+    from govlake.tasks import use_sandbox
+
+    return use_sandbox((context["dag_run"].conf or {}).get("sandbox"))
 
 
 def _interval(context) -> tuple[dt.date, dt.date]:
@@ -36,7 +45,7 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
         dag_id=f"ingest_{feed}",
         description=f"{plan['department_zh']} ({plan['department']}): {feed} → bronze → silver",
         schedule=CronDataIntervalTimetable("0 0 * * 1" if weekly else "0 0 * * *", timezone="UTC"),
-        start_date=dt.datetime.combine(SETTINGS.airflow.start_date, dt.time(), tzinfo=dt.UTC),
+        start_date=START,
         catchup=False,
         max_active_runs=1,
         tags=["ingest", plan["mode"], plan["cadence"], plan["department"]],
@@ -49,6 +58,7 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
         def bronze(**context) -> dict:
             from govlake.tasks import land
 
+            _sandbox(context)
             start, end = _interval(context)
             return land(feed, start, end)
 
@@ -58,6 +68,7 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
 
             from govlake.tasks import silver as run_silver
 
+            sandbox = _sandbox(context)
             start, _ = _interval(context)
             res = run_silver(feed, start)
             if not res["deliveries"]:
@@ -65,13 +76,15 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
             for a in silver_assets:  # the asset events say which deliveries and rows they bring
                 table = a.name.split(".", 1)[1]
                 context["outlet_events"][a].extra = {"deliveries": res["deliveries"],
-                                                     **res["tables"].get(table, {})}
+                                                     **res["tables"].get(table, {}),
+                                                     **({"sandbox": sandbox} if sandbox else {})}
             return res
 
         @task()
-        def steward_report(processed: dict) -> list[str]:
+        def steward_report(processed: dict, **context) -> list[str]:
             from govlake.tasks import steward_report as refresh
 
+            _sandbox(context)
             return refresh(feed)
 
         if plan["mode"] == "file_drop":
@@ -88,6 +101,7 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
 
                 from govlake.tasks import delivered_days, freshness_deadline, raise_freshness_alert
 
+                _sandbox(context)
                 start, end = _interval(context)
                 found = delivered_days(load_settings(), feed, start, end)
                 if found:

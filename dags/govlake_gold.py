@@ -17,6 +17,8 @@ from govlake.settings import load_settings
 from govlake.tasks import feed_plan, gold_tables, silver_tables
 
 SETTINGS = load_settings()
+# set by `govlake up` (the day Airflow was first started); today when parsed elsewhere (tests)
+START = dt.datetime.combine(SETTINGS.airflow.start_date or dt.date.today(), dt.time(), tzinfo=dt.UTC)
 PLAN = feed_plan()
 WAITS_FOR = [Asset(name=name, uri=uri, group="silver")
              for feed, p in PLAN.items() if p["cadence"] != "weekly" for name, uri in silver_tables(SETTINGS, feed)]
@@ -27,7 +29,7 @@ with DAG(
     dag_id="gold_theme_library",
     description="dbt build of the governance theme library when silver has new deliveries; verified through Trino",
     schedule=AssetAll(*WAITS_FOR),
-    start_date=dt.datetime.combine(SETTINGS.airflow.start_date, dt.time(), tzinfo=dt.UTC),
+    start_date=START,
     catchup=False,
     max_active_runs=1,
     tags=["gold", "dbt"],
@@ -35,16 +37,25 @@ with DAG(
     doc_md=__doc__,
 ):
 
+    def _sandbox(context) -> dict:
+        """The sandbox the triggering silver events came from ({} for the real platform)."""
+        from govlake.tasks import sandbox_of_events, use_sandbox
+
+        events = context.get("triggering_asset_events") or {}
+        return use_sandbox(sandbox_of_events([e.extra or {} for evs in events.values() for e in evs]))
+
     @task(pool="spark")
-    def dbt_build() -> dict:
+    def dbt_build(**context) -> dict:
         from govlake.tasks import gold
 
+        _sandbox(context)
         return gold()
 
     @task(outlets=GOLD)
-    def verify_through_trino(built: dict) -> dict:
+    def verify_through_trino(built: dict, **context) -> dict:
         from govlake.tasks import verify_gold
 
+        _sandbox(context)
         return verify_gold()
 
     verify_through_trino(dbt_build())
@@ -54,7 +65,7 @@ with DAG(
     dag_id="maintenance_delta",
     description="OPTIMIZE and VACUUM (retain 7 days) every Delta table",
     schedule=CronTriggerTimetable("0 3 * * 0", timezone="UTC"),
-    start_date=dt.datetime.combine(SETTINGS.airflow.start_date, dt.time(), tzinfo=dt.UTC),
+    start_date=START,
     catchup=False,
     max_active_runs=1,
     tags=["maintenance"],

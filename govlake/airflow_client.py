@@ -96,12 +96,18 @@ class Airflow:
         self._call("POST", f"/api/v2/dags/{dag_id}/clearTaskInstances",
                    {"dag_run_id": run_id, "only_failed": True, "dry_run": False, "reset_dag_runs": True})
 
-    def ensure_run(self, dag_id: str, start: dt.datetime, end: dt.datetime, run_id: str) -> tuple[str, str]:
+    def ensure_run(self, dag_id: str, start: dt.datetime, end: dt.datetime, run_id: str,
+                   sandbox: dict | None = None) -> tuple[str, str]:
         """A run over [start, end): a new one, or the existing run at that logical date (Airflow keeps
         one per date) with its failed tasks cleared. Returns (run id, "new" | "rerun" | "done")."""
         old = self.run_at(dag_id, start)
         if old is None:
-            return self.trigger(dag_id, start, end, run_id=run_id)["dag_run_id"], "new"
+            conf = {"sandbox": sandbox} if sandbox else {}
+            return self.trigger(dag_id, start, end, run_id=run_id, conf=conf)["dag_run_id"], "new"
+        if ((old.get("conf") or {}).get("sandbox") or {}) != (sandbox or {}):
+            raise AirflowError(f"{dag_id} has a run at {start:%Y-%m-%d} for another warehouse "
+                               f"({(old.get('conf') or {}).get('sandbox') or 'the real platform'}); "
+                               "Airflow keeps one run per DAG and logical date: choose other days")
         if old["state"] == "failed":
             self.rerun_failed(dag_id, old["dag_run_id"])
             return old["dag_run_id"], "rerun"

@@ -392,9 +392,10 @@ def airflow_run(
     import time
 
     from govlake.airflow_client import Airflow, AirflowError
-    from govlake.tasks import feed_plan
+    from govlake.tasks import feed_plan, sandbox_from_env
 
     s = load_settings()
+    sandbox = sandbox_from_env()  # a test's or benchmark's private schemas travel with the runs
     try:
         first = dt.date.fromisoformat(start)
     except ValueError:
@@ -415,7 +416,7 @@ def airflow_run(
         gold_before = {r["dag_run_id"] for r in af.runs("gold_theme_library")}
         runs, how = [], {}
         for d in dag_ids:
-            run_id, kind = af.ensure_run(d, a, b, f"govlake__{first}__{days}d__{stamp}")
+            run_id, kind = af.ensure_run(d, a, b, f"govlake__{first}__{days}d__{stamp}", sandbox)
             runs.append((d, run_id))
             how.setdefault(kind, []).append(d)
         for kind in ("rerun", "done", "running"):

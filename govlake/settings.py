@@ -126,7 +126,10 @@ class AirflowSettings(BaseModel):
     spark_remote: str | None = None  # default: the local Spark Connect server's sc:// URL
     spark_pool_slots: int = Field(default=1, ge=1)  # writers of the same tables run one at a time
     alert_webhook_url: str | None = None  # freshness alerts are POSTed here as JSON (besides ops.alerts)
-    start_date: dt.date = dt.date(2026, 1, 1)  # first data interval of the ingest DAGs (no catch-up before now)
+    # first data interval the ingest DAGs schedule; default: the day Airflow was first started here
+    # (kept in <state>/airflow/start_date), so a fresh platform schedules from tomorrow on and past
+    # days are run on purpose (`govlake airflow run`)
+    start_date: dt.date | None = None
     retries: int = Field(default=2, ge=0)
     start_timeout: float = 180.0
 

@@ -24,14 +24,40 @@ log = logging.getLogger("govlake.tasks")
 ALERTS_TABLE = "alerts"
 
 
-def preload() -> None:
-    """Import what task processes need, once, in the process they are forked from (Airflow's
-    scheduler): the Spark Connect client, Great Expectations, the silver job. Nothing is started
-    (no session, no thread), so forking stays safe."""
-    import great_expectations  # noqa: F401
-    import pyspark.sql.connect.session  # noqa: F401
+# A run can carry a sandbox (tests, benchmarks): private schemas, landing zone and department
+# stand-ins, as in govlake_sim.sandbox; the task applies it to its own environment before loading
+# settings. The silver asset events carry it on, so the gold run they trigger builds that sandbox.
+SANDBOX_ENV = {"warehouse_prefix": "GOVLAKE_WAREHOUSE__PREFIX", "feeds_out_dir": "GOVLAKE_FEEDS__OUT_DIR",
+               "police_api_port": "GOVLAKE_FEEDS__POLICE_API_PORT", "urban_db": "GOVLAKE_FEEDS__URBAN_DB"}
 
-    import spark_jobs.jobs.silver  # noqa: F401
+
+def sandbox_from_env() -> dict[str, str]:
+    """The sandbox this process runs in (from its GOVLAKE_* variables), {} for the real platform."""
+    import os
+
+    return {k: os.environ[v] for k, v in SANDBOX_ENV.items() if os.environ.get(v)}
+
+
+def use_sandbox(sandbox: dict[str, str] | None) -> dict[str, str]:
+    """Apply a run's sandbox to this task process; unknown keys are refused."""
+    import os
+
+    sandbox = dict(sandbox or {})
+    unknown = sorted(set(sandbox) - set(SANDBOX_ENV))
+    if unknown:
+        raise ValueError(f"unknown sandbox keys {unknown}; known: {sorted(SANDBOX_ENV)}")
+    for k, v in sandbox.items():
+        os.environ[SANDBOX_ENV[k]] = str(v)
+    return sandbox
+
+
+def sandbox_of_events(extras: list[dict[str, Any]]) -> dict[str, str]:
+    """The one sandbox of the asset events that triggered a run ({} for the real platform); events
+    from different sandboxes (or a sandbox and the real platform) cannot be built together."""
+    found = {json.dumps(e.get("sandbox") or {}, sort_keys=True) for e in extras}
+    if len(found) > 1:
+        raise ValueError(f"the triggering silver events come from different sandboxes: {sorted(found)}")
+    return json.loads(found.pop()) if found else {}
 
 
 def _settings() -> Settings:

@@ -31,6 +31,12 @@ if [ "$was_up" = 0 ]; then
   $GOVLAKE down
   # `down` must leave no process of this checkout behind
   left=$(pgrep -af -- "$PWD/.state" | grep -v pgrep || true)
+  # Airflow's processes retitle themselves ("airflow scheduler -- …"): find them by their AIRFLOW_HOME
+  for env in $(grep -lasz "^AIRFLOW_HOME=$PWD/.state/airflow$" /proc/[0-9]*/environ 2>/dev/null); do
+    pid=${env#/proc/}; pid=${pid%/environ}
+    [ "$pid" != "$$" ] && left="$left"$'\n'"$pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"
+  done
+  left=$(echo "$left" | sed '/^\s*$/d')
   if [ -n "$left" ]; then
     echo "error: processes of this checkout survived 'govlake down':"; echo "$left"; rc=1
   fi

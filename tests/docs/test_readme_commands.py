@@ -26,6 +26,7 @@ RUN_BY = {
     "govlake smoke": "tests/integration/test_roundtrip.py",
     "govlake info": "tests/integration/test_cli_commands.py",
     "govlake run": "tests/integration/test_crash_convergence.py",
+    "govlake airflow": "tests/integration/test_airflow.py",
     "govlake replay": "tests/integration/test_cli_commands.py",
     "govlake dbt": "tests/integration/test_cli_commands.py",
     "govlake sql": "tests/integration/test_add_a_feed_guide.py",
