@@ -27,8 +27,7 @@ status:  ## each service with port, pid, health and memory (and the stand-ins)
 smoke: up  ## Spark writes Delta, Trino reads it: counts and checksums must match
 	@$(GOVLAKE) smoke
 
-# The demo city's seven days end yesterday, so that the ingest DAGs' own daily run (the latest data
-# interval, created when they are unpaused) finds its delivery like any day in production.
+# The demo city's seven days end yesterday: recent days, run through Airflow on purpose.
 DEMO_START := $(shell date -u -d '7 days ago' +%F)
 
 demo: up  ## set up, start, generate a 7-day city, let Airflow run it through gold, answer a question, print where to look
