@@ -20,8 +20,7 @@ from govlake.settings import load_settings
 from govlake.tasks import feed_plan, silver_tables
 
 SETTINGS = load_settings()
-# set by `govlake up` (the day Airflow was first started); today when parsed elsewhere (tests)
-START = dt.datetime.combine(SETTINGS.airflow.start_date or dt.date.today(), dt.time(), tzinfo=dt.UTC)
+START = dt.datetime.combine(SETTINGS.airflow.start_date, dt.time(), tzinfo=dt.UTC)
 POKE_SECONDS = 300
 
 
@@ -47,7 +46,7 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
         schedule=CronDataIntervalTimetable("0 0 * * 1" if weekly else "0 0 * * *", timezone="UTC"),
         start_date=START,
         catchup=False,
-        max_active_runs=1,
+        max_active_runs=SETTINGS.airflow.max_active_runs,  # writers are serialised by the spark pool
         tags=["ingest", plan["mode"], plan["cadence"], plan["department"]],
         default_args={"owner": plan["department"], "retries": SETTINGS.airflow.retries,
                       "retry_delay": dt.timedelta(minutes=1)},

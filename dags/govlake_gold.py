@@ -17,8 +17,7 @@ from govlake.settings import load_settings
 from govlake.tasks import feed_plan, gold_tables, silver_tables
 
 SETTINGS = load_settings()
-# set by `govlake up` (the day Airflow was first started); today when parsed elsewhere (tests)
-START = dt.datetime.combine(SETTINGS.airflow.start_date or dt.date.today(), dt.time(), tzinfo=dt.UTC)
+START = dt.datetime.combine(SETTINGS.airflow.start_date, dt.time(), tzinfo=dt.UTC)
 PLAN = feed_plan()
 WAITS_FOR = [Asset(name=name, uri=uri, group="silver")
              for feed, p in PLAN.items() if p["cadence"] != "weekly" for name, uri in silver_tables(SETTINGS, feed)]

@@ -431,19 +431,30 @@ def airflow_run(
         if failed:
             _fail(f"ingest runs failed: {', '.join(failed)} (see {af.base}/dags)")
         if gold:
+            # the gold run that follows the last of these silver events (runs of the ingest DAGs' own
+            # schedule may have triggered an earlier one: it is followed too)
+            ends = [dt.datetime.fromisoformat(ti["end_date"]) for d, r in runs for ti in af.task_instances(d, r)
+                    if ti["task_id"] == "silver" and ti["state"] == "success" and ti.get("end_date")]
+            if not ends:
+                console.print("no new delivery reached silver: the gold DAG has nothing to build")
+                return
+            last = max(ends) - dt.timedelta(seconds=1)
             deadline = time.monotonic() + 120
-            new = []
-            while not new and time.monotonic() < deadline:
+            while True:
                 new = [r for r in af.runs("gold_theme_library") if r["dag_run_id"] not in gold_before]
-                if not new:
-                    time.sleep(3)
-            if not new:
-                _fail("the silver asset events did not trigger the gold DAG within 120 s")
-            gold_run = ("gold_theme_library", new[0]["dag_run_id"])
-            console.print(f"gold_theme_library triggered by the silver assets ({gold_run[1]})")
-            st = af.wait([gold_run], timeout, console.print)[gold_run]
-            if st != "success":
-                _fail(f"gold run {gold_run[1]} {st} (see {af.base}/dags/gold_theme_library)")
+                if any(dt.datetime.fromisoformat(r["run_after"]) >= last for r in new):
+                    break
+                if time.monotonic() > deadline:
+                    _fail("the silver asset events did not trigger the gold DAG within 120 s "
+                          f"(see {af.base}/dags/gold_theme_library)")
+                time.sleep(3)
+            follow = [("gold_theme_library", r["dag_run_id"]) for r in sorted(new, key=lambda r: r["run_after"])]
+            console.print("gold_theme_library triggered by the silver assets "
+                          f"({', '.join(r for _, r in follow)})")
+            states = af.wait(follow, timeout, console.print)
+            latest = follow[-1]
+            if states[latest] != "success":
+                _fail(f"gold run {latest[1]} {states[latest]} (see {af.base}/dags/gold_theme_library)")
     except AirflowError as e:
         _fail(str(e))
     console.print(f"done through Airflow in {time.monotonic() - t0:.0f}s — UI {af.base}/ (govlake info for the logins)")

@@ -126,10 +126,12 @@ class AirflowSettings(BaseModel):
     spark_remote: str | None = None  # default: the local Spark Connect server's sc:// URL
     spark_pool_slots: int = Field(default=1, ge=1)  # writers of the same tables run one at a time
     alert_webhook_url: str | None = None  # freshness alerts are POSTed here as JSON (besides ops.alerts)
-    # first data interval the ingest DAGs schedule; default: the day Airflow was first started here
-    # (kept in <state>/airflow/start_date), so a fresh platform schedules from tomorrow on and past
-    # days are run on purpose (`govlake airflow run`)
-    start_date: dt.date | None = None
+    # the DAGs' start date: the earliest day a run may cover (catch-up is off: when unpaused, a DAG
+    # schedules only its latest interval; earlier days are run on purpose with `govlake airflow run`)
+    start_date: dt.date = dt.date(2020, 1, 1)
+    # runs of one ingest DAG at a time: 2, so that a run waiting for today's delivery does not hold up
+    # a run over past days; writers never overlap anyway (the one-slot spark pool)
+    max_active_runs: int = Field(default=2, ge=1)
     retries: int = Field(default=2, ge=0)
     start_timeout: float = 180.0
 

@@ -14,7 +14,6 @@ Logins: ``admin`` (role admin) and ``viewer`` (role viewer), passwords generated
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -71,17 +70,6 @@ def database_url(settings: Settings) -> str:
     return f"postgresql+psycopg2://{settings.airflow.role}:{pw}@{pg.host}:{pg.port}/{settings.airflow.database}"
 
 
-def start_date(settings: Settings) -> dt.date:
-    """The ingest DAGs' start date: the setting, else the day Airflow was first started here."""
-    if settings.airflow.start_date:
-        return settings.airflow.start_date
-    path = home(settings) / "start_date"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dt.datetime.now(dt.UTC).date().isoformat() + "\n")
-    return dt.date.fromisoformat(path.read_text().strip())
-
-
 def airflow_env(settings: Settings) -> dict[str, str]:
     """The environment of every Airflow process (and so of every task they run)."""
     a = settings.airflow
@@ -112,7 +100,6 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
         "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES_REGEXP": "",
         "GOVLAKE_ENV": settings.env,
-        "GOVLAKE_AIRFLOW__START_DATE": start_date(settings).isoformat(),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(settings.root), os.environ.get("PYTHONPATH")])),
     })
     remote = spark_remote(settings)

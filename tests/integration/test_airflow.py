@@ -22,8 +22,8 @@ def test_two_days_through_airflow_land_in_silver_and_trigger_gold(spark, tmp_pat
     from govlake_sim.sandbox import sandbox
 
     # Airflow keeps one run per DAG and logical date, across test sessions on a developer's
-    # platform: days of their own, far from the real ones
-    start = dt.date(2031, 1, 1) + dt.timedelta(days=random.randrange(3000))
+    # platform: days of their own (after the DAGs' start date, before today)
+    start = dt.date(2020, 1, 1) + dt.timedelta(days=random.randrange(2000))
     out = tmp_path / "city"
     generate(GenerateOptions(sf=0.01, days=2, start=start, defects="default", seed=23, out=out))
     with sandbox(spark, out, f"af{uuid.uuid4().hex[:6]}_") as s:

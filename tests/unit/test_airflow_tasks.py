@@ -73,7 +73,6 @@ def test_airflow_processes_listen_on_loopback_with_generated_secrets(settings, t
 
     Fernet(env["AIRFLOW__CORE__FERNET_KEY"].encode())  # a valid key
     assert env["GOVLAKE_SPARK__REMOTE"] == "sc://127.0.0.1:15002"
-    assert dt.date.fromisoformat(env["GOVLAKE_AIRFLOW__START_DATE"]) == dt.datetime.now(dt.UTC).date()
     settings.airflow.spark_access = "local"
     assert "GOVLAKE_SPARK__REMOTE" not in airflow.airflow_env(settings)
     logins = airflow.passwords(settings)
