@@ -35,15 +35,32 @@ def ensure_postgres_installed(settings: Settings, echo: Echo) -> str:
             "`sudo apt-get install -y postgresql` (or set GOVLAKE_POSTGRES__BIN_DIR)."
         )
     echo("PostgreSQL server not found: installing Debian package postgresql …")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"]):
-        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise PlatformError(f"{' '.join(cmd)} failed: {r.stderr.strip().splitlines()[-1:]}")
+    apt_install("postgresql")
     b = postgres_bin_dir(settings)
     if not b:
         raise PlatformError("postgresql was installed but its server binaries were not found")
     return f"PostgreSQL server: {b} (installed)"
+
+
+def apt_install(package: str) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]):
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise PlatformError(f"{' '.join(cmd)} failed: {r.stderr.strip().splitlines()[-1:]}")
+
+
+def ensure_chromium(echo: Echo) -> str:
+    """Debian's headless-capable Chromium, which the UI tests drive (Airflow's pages, looked at as a
+    person would); installed when missing and setup runs as root."""
+    found = shutil.which("chromium")
+    if found:
+        return f"Chromium (UI tests): {found}"
+    if os.geteuid() != 0:
+        return "Chromium (UI tests): missing — `sudo apt-get install -y chromium` (the UI tests fail without it)"
+    echo("Chromium not found: installing Debian package chromium (for the UI tests) …")
+    apt_install("chromium")
+    return f"Chromium (UI tests): {shutil.which('chromium')} (installed)"
 
 
 def ensure_os_user(settings: Settings) -> str | None:
@@ -103,6 +120,7 @@ def run_setup(settings: Settings, echo: Echo = print, verify: bool = False) -> N
     echo(f"Java for Spark + metastore: {j17.version} ({j17.home})")
     echo(f"Java for Trino: {jt.version} ({jt.home})")
     echo(ensure_postgres_installed(settings, echo))
+    echo(ensure_chromium(echo))
     if msg := ensure_os_user(settings):
         echo(msg)
     if not shutil.which("setpriv") and os.geteuid() == 0:
