@@ -72,6 +72,8 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
             res = run_silver(feed, start)
             if not res["deliveries"]:
                 raise AirflowSkipException(f"{feed}: no new delivery to process (landed: {landed})")
+            if not any(t["rows_in"] for t in res["tables"].values()):  # accounted, but nothing for gold
+                raise AirflowSkipException(f"{feed}: {len(res['deliveries'])} new deliveries without a record")
             for a in silver_assets:  # the asset events say which deliveries and rows they bring
                 table = a.name.split(".", 1)[1]
                 context["outlet_events"][a].extra = {"deliveries": res["deliveries"],
