@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from govlake.platform.process import PlatformError, ensure_port_free, pid_alive, read_pid, spawn, wait_until
-from govlake.platform.service import Service, ServiceStatus, get_json
+from govlake.platform.process import PlatformError, read_pid
+from govlake.platform.service import Service, get_json
 from govlake.secrets import secret
 from govlake.settings import Settings
 
@@ -179,29 +179,16 @@ class AirflowProcess(Service):
         st = part.get("status")
         return st == "healthy", f"heartbeat {st or 'none'}"
 
-    def start(self) -> str:
-        pid = self.pid()
-        if pid:
-            ok, detail = self.health()
-            return f"{self.name} already running (pid {pid}, {'healthy' if ok else detail})"
-        self.pidfile.unlink(missing_ok=True)
-        self.prepare()
-        cmd, env, cwd = self.command()
-        pid = spawn(cmd, self.pidfile, self.logfile, env=env, cwd=cwd)
-        if not wait_until(lambda: self.health()[0] or not pid_alive(pid), self.start_timeout, interval=1.0):
-            raise PlatformError(f"{self.name} did not become healthy within {self.start_timeout:.0f}s; "
-                                f"see {self.logfile}")
-        if not pid_alive(pid):
-            self.pidfile.unlink(missing_ok=True)
-            raise PlatformError(f"{self.name} exited during start; see the end of {self.logfile}")
-        self.after_start()
-        return f"{self.name} started (pid {pid})"
+    poll_interval = 1.0
 
-    def status(self) -> ServiceStatus:
-        st = super().status()
-        st.port = self.s.airflow.port if self.role == "api-server" else 0
-        return st
+    @property
+    def port(self) -> int:  # type: ignore[override]
+        """Only the api-server listens; the others have no port."""
+        return self.s.airflow.port if self.role == "api-server" else 0
 
+    def ensure_free(self) -> None:
+        if self.port:
+            super().ensure_free()
 
 class AirflowApiServer(AirflowProcess):
     """The UI and REST API (and the execution API tasks talk to). Its start provisions what the
@@ -217,7 +204,6 @@ class AirflowApiServer(AirflowProcess):
         from govlake.platform.postgres import Postgres
 
         a = self.s.airflow
-        ensure_port_free(self.name, a.host, a.port, "GOVLAKE_AIRFLOW__PORT")
         h = home(self.s)
         (h / "logs").mkdir(parents=True, exist_ok=True)
         pg = Postgres(self.s)

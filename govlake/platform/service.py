@@ -93,6 +93,7 @@ class Service:
         return ok, "accepting connections" if ok else "port closed"
 
     start_timeout: float = 60.0
+    poll_interval: float = 0.5  # seconds between health probes while starting
     stop_signal: int = signal.SIGTERM
 
     # -- common -------------------------------------------------------------------------------
@@ -113,11 +114,11 @@ class Service:
             ok, detail = self.health()
             return f"{self.name} already running (pid {pid}, {'healthy' if ok else detail})"
         self.pidfile.unlink(missing_ok=True)
-        ensure_port_free(self.name, self.host, self.port, self.setting)
+        self.ensure_free()
         self.prepare()
         cmd, env, cwd = self.command()
         pid = spawn(cmd, self.pidfile, self.logfile, env=env, cwd=cwd)
-        if not wait_until(lambda: self.health()[0] or not pid_alive(pid), self.start_timeout):
+        if not wait_until(lambda: self.health()[0] or not pid_alive(pid), self.start_timeout, self.poll_interval):
             raise PlatformError(
                 f"{self.name} did not become healthy within {self.start_timeout:.0f}s; see {self.logfile}"
             )
@@ -125,7 +126,11 @@ class Service:
             self.pidfile.unlink(missing_ok=True)
             raise PlatformError(f"{self.name} exited during start; see the end of {self.logfile}")
         self.after_start()
-        return f"{self.name} started (pid {pid}) on {self.host}:{self.port}"
+        return f"{self.name} started (pid {pid})" + (f" on {self.host}:{self.port}" if self.port else "")
+
+    def ensure_free(self) -> None:
+        """Refuse to start when the service's port is taken (named with the setting that moves it)."""
+        ensure_port_free(self.name, self.host, self.port, self.setting)
 
     def stop(self) -> str:
         pid = self.pid()
