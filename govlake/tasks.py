@@ -251,7 +251,8 @@ def maintain(retention_hours: int = 168) -> dict[str, int]:
     with spark_session(s, "govlake-maintenance") as spark:
         for layer in s.warehouse.schemas:
             sch = s.schema(layer)
-            tables = [r.tableName for r in spark.sql(f"SHOW TABLES IN {sch}").collect() if not r.isTemporary]
+            # views (dbt's staging models) and temporary views have no Delta log to optimise
+            tables = [t.name for t in spark.catalog.listTables(sch) if t.tableType in ("MANAGED", "EXTERNAL")]
             n = 0
             for t in tables:
                 fmt = spark.sql(f"DESCRIBE DETAIL {sch}.{t}").select("format").first()
