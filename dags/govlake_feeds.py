@@ -55,11 +55,13 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
 
         @task(pool="spark")
         def bronze(**context) -> dict:
-            from govlake.tasks import land
+            from govlake.tasks import check_pull, land
 
             _sandbox(context)
             start, end = _interval(context)
-            return land(feed, start, end)
+            landed = land(feed, start, end)
+            check_pull(feed, start, landed, context["run_id"])  # a pulled feed's freshness; no-op for files
+            return landed
 
         @task(pool="spark", outlets=silver_assets)
         def silver(landed: dict, **context) -> dict:
@@ -72,8 +74,11 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
             res = run_silver(feed, start)
             if not res["deliveries"]:
                 raise AirflowSkipException(f"{feed}: no new delivery to process (landed: {landed})")
-            if not any(t["rows_in"] for t in res["tables"].values()):  # accounted, but nothing for gold
-                raise AirflowSkipException(f"{feed}: {len(res['deliveries'])} new deliveries without a record")
+            # a file delivered without a record is the department's "nothing today": silver is current
+            # through it and the events go out (the gold DAG waits for every daily feed). An empty pull
+            # window proves nothing (bronze raised a freshness alert): no event, gold waits for data
+            if plan["mode"] != "file_drop" and not any(t["rows_in"] for t in res["tables"].values()):
+                raise AirflowSkipException(f"{feed}: the pull brought no record; gold waits for the next")
             for a in silver_assets:  # the asset events say which deliveries and rows they bring
                 table = a.name.split(".", 1)[1]
                 context["outlet_events"][a].extra = {"deliveries": res["deliveries"],
@@ -110,8 +115,8 @@ def ingest_dag(feed: str, plan: dict) -> DAG:
                 deadline = freshness_deadline(feed, context["data_interval_start"])
                 if dt.datetime.now(dt.UTC) >= deadline:
                     raise_freshness_alert(feed, start, f"no delivery for {start}..{end} by {deadline:%Y-%m-%d %H:%M} "
-                                          f"UTC (freshness {hours} h)", context["run_id"])
-                    raise AirflowFailException(f"{feed}: no delivery within {hours} h of {start}")
+                                          f"UTC (freshness {hours:g} h)", context["run_id"])
+                    raise AirflowFailException(f"{feed}: no delivery within {hours:g} h of {start}")
                 return PokeReturnValue(is_done=False)
 
             landed = bronze()

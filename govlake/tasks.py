@@ -149,6 +149,18 @@ def raise_freshness_alert(feed: str, day: dt.date, detail: str, run_id: str = ""
     return {**alert, "new": new}
 
 
+def check_pull(feed: str, start: dt.date, landed: dict[str, Any], run_id: str = "") -> dict[str, Any] | None:
+    """Freshness of a pulled feed (no file to wait for: the pull is the delivery): pull windows that
+    landed without a single record for the interval raise the freshness alert for its first day (a
+    continuous departmental system that produced nothing for a day has stopped delivering). The run
+    goes on: the empty windows are accounted like any delivery. Returns the alert, or None."""
+    if contract(feed).delivery.mode == "file_drop" or not landed.get("landed") or landed.get("rows"):
+        return None
+    hours = contract(feed).freshness_hours
+    return raise_freshness_alert(feed, start, f"{landed['landed']} pull window(s) from {start} landed without a "
+                                 f"record (freshness {hours:g} h)", run_id)
+
+
 def notify(url: str, payload: dict[str, Any]) -> None:
     """POST the alert as JSON; a notifier that is down is logged, never fatal (the row is the record)."""
     import urllib.request
