@@ -392,7 +392,7 @@ def airflow_run(
     import time
 
     from govlake.airflow_client import Airflow, AirflowError
-    from govlake.tasks import feed_plan, sandbox_from_env
+    from govlake.tasks import delivered_days, feed_plan, sandbox_from_env
 
     s = load_settings()
     sandbox = sandbox_from_env()  # a test's or benchmark's private schemas travel with the runs
@@ -405,6 +405,13 @@ def airflow_run(
     unknown = sorted(set(feeds) - set(plan))
     if unknown:
         _fail(f"unknown feed(s) {', '.join(unknown)}; known: {', '.join(sorted(plan))}")
+    if not feed and days < 7:  # a weekly feed's run over days without its delivery would wait for one not due
+        last = first + dt.timedelta(days=days)
+        weekly = [f for f in feeds if plan[f]["cadence"] == "weekly" and not delivered_days(s, f, first, last)]
+        feeds = [f for f in feeds if f not in weekly]
+        if weekly:
+            console.print(f"not triggered over {days} day(s): {', '.join(weekly)} (weekly, and its delivery is "
+                          "not among these days; name it with --feed to run it anyway)")
     t0 = time.monotonic()
     try:
         af = Airflow(s)
