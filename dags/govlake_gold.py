@@ -73,9 +73,10 @@ with DAG(
 ):
 
     @task(pool="spark")
-    def optimize_and_vacuum() -> dict:
-        from govlake.tasks import maintain
+    def optimize_and_vacuum(**context) -> dict:
+        from govlake.tasks import maintain, use_sandbox
 
+        use_sandbox((context["dag_run"].conf or {}).get("sandbox"))  # a test's private schemas, else the real ones
         return maintain(retention_hours=168)
 
     optimize_and_vacuum()
