@@ -76,7 +76,8 @@ with DAG(
     def optimize_and_vacuum(**context) -> dict:
         from govlake.tasks import maintain, use_sandbox
 
-        use_sandbox((context["dag_run"].conf or {}).get("sandbox"))  # a test's private schemas, else the real ones
-        return maintain(retention_hours=168)
+        conf = context["dag_run"].conf or {}
+        use_sandbox(conf.get("sandbox"))  # a test's private schemas, else the real ones
+        return maintain(retention_hours=168, layers=conf.get("layers"))  # a triggered run may name layers
 
     optimize_and_vacuum()

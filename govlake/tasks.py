@@ -251,17 +251,21 @@ def verify_gold() -> dict[str, int]:
     return trino_counts
 
 
-def maintain(retention_hours: int = 168) -> dict[str, int]:
-    """OPTIMIZE then VACUUM every Delta table of every layer; retention never below 7 days (Trino
-    readers and time travel of the last week keep working). Returns tables optimised per schema."""
+def maintain(retention_hours: int = 168, layers: list[str] | None = None) -> dict[str, int]:
+    """OPTIMIZE then VACUUM every Delta table of every layer (or of ``layers``); retention never below
+    7 days (Trino readers and time travel of the last week keep working). Returns tables optimised
+    per schema."""
     if retention_hours < 168:
         raise ValueError("VACUUM retention below 7 days (168 h) would break readers and time travel")
     s = _settings()
+    unknown = sorted(set(layers or []) - set(s.warehouse.schemas))
+    if unknown:
+        raise ValueError(f"unknown layers {unknown}; known: {list(s.warehouse.schemas)}")
     from govlake.spark import spark_session
 
     done: dict[str, int] = {}
     with spark_session(s, "govlake-maintenance") as spark:
-        for layer in s.warehouse.schemas:
+        for layer in layers or s.warehouse.schemas:
             sch = s.schema(layer)
             # views (dbt's staging models) and temporary views have no Delta log to optimise
             tables = [t.name for t in spark.catalog.listTables(sch) if t.tableType in ("MANAGED", "EXTERNAL")]

@@ -11,12 +11,11 @@ import time
 import uuid
 
 import pytest
-from pyspark.sql import functions as F
 
 from govlake import pipeline
-from govlake.checksum import spark_checksum
 from govlake.settings import load_settings
 from govlake_sim.generator import GenerateOptions, generate
+from tests.integration.warehouse import layer_state
 
 FEEDS = ["civil_affairs_residents", "hotline_12345"]
 START, DAYS = "2026-01-01", 3
@@ -60,23 +59,6 @@ def _run_and_kill(city, prefix, after_line: str, delay: float) -> bool:
     return killed
 
 
-def _state(spark, s):
-    out = {}
-    for layer in ("silver", "quarantine"):
-        for t in spark.catalog.listTables(s.schema(layer)):
-            df = spark.table(f"{s.schema(layer)}.{t.name}")
-            df = df.drop(*[c for c in df.columns if c in ("_ingested_at", "quarantined_at")])
-            df = df.select(*[F.to_json(F.col(c)).alias(c) if typ.startswith(("map", "array", "struct"))
-                             else F.col(c).cast("string").alias(c) if typ in ("double", "float") else F.col(c)
-                             for c, typ in df.dtypes])
-            out[f"{layer}.{t.name}"] = spark_checksum(df)
-    ops = spark.table(f"{s.schema('ops')}.deliveries")
-    out["deliveries"] = sorted(
-        (r.delivery_id, r.status, r.rows_read, r.rows_accepted, r.rows_quarantined, r.rows_duplicate, r.silver_status)
-        for r in ops.collect())
-    return out
-
-
 def _settings(prefix):
     old = os.environ.get("GOVLAKE_WAREHOUSE__PREFIX")
     os.environ["GOVLAKE_WAREHOUSE__PREFIX"] = prefix
@@ -108,7 +90,7 @@ def test_a_killed_run_converges_to_the_uninterrupted_state(spark, city):
         final = subprocess.run(_cmd(city), env=_env(crashed.warehouse.prefix), capture_output=True, text=True)
         assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
         spark.catalog.clearCache()
-        expected, got = _state(spark, clean), _state(spark, crashed)
+        expected, got = layer_state(spark, clean), layer_state(spark, crashed)
         assert set(got) == set(expected)
         assert got == expected
         assert len(expected["deliveries"]) >= len(FEEDS) * DAYS

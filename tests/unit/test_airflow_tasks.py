@@ -37,6 +37,13 @@ def test_the_freshness_deadline_comes_from_the_contract():
     assert tasks.freshness_deadline("party_building", start) == start + dt.timedelta(hours=192)
 
 
+
+def test_only_an_empty_pull_of_a_pulled_feed_is_a_freshness_question():
+    # a file drop's freshness is its sensor's; a pull that brought records, or landed nothing new, is fine
+    assert tasks.check_pull("hotline_12345", dt.date(2026, 1, 1), {"landed": 1, "rows": 0}) is None
+    assert tasks.check_pull("police_incidents", dt.date(2026, 1, 1), {"landed": 2, "rows": 40}) is None
+    assert tasks.check_pull("urban_cases", dt.date(2026, 1, 1), {"landed": 0, "skipped": 1, "rows": 0}) is None
+
 def test_a_sandbox_travels_with_a_run_and_its_events(monkeypatch):
     for var in tasks.SANDBOX_ENV.values():
         monkeypatch.delenv(var, raising=False)
@@ -55,6 +62,8 @@ def test_a_sandbox_travels_with_a_run_and_its_events(monkeypatch):
 def test_maintenance_never_vacuums_below_seven_days():
     with pytest.raises(ValueError, match="7 days"):
         tasks.maintain(retention_hours=24)
+    with pytest.raises(ValueError, match="unknown layers"):
+        tasks.maintain(layers=["silver", "platinum"])
 
 
 def test_airflow_processes_listen_on_loopback_with_generated_secrets(settings, tmp_path, monkeypatch):
@@ -77,3 +86,28 @@ def test_airflow_processes_listen_on_loopback_with_generated_secrets(settings, t
     assert "GOVLAKE_SPARK__REMOTE" not in airflow.airflow_env(settings)
     logins = airflow.passwords(settings)
     assert set(logins) == {"admin", "viewer"} and all(len(p) >= 16 for p in logins.values())
+
+
+def test_a_short_airflow_run_leaves_weekly_feeds_to_their_weekly_runs(tmp_path, monkeypatch):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from govlake.cli import app
+
+    with socket.socket() as sock:  # a loopback port nothing listens on: no Airflow is reached
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("GOVLAKE_AIRFLOW__PORT", str(port))
+    monkeypatch.setenv("GOVLAKE_PATHS__STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("GOVLAKE_FEEDS__OUT_DIR", str(tmp_path))
+    r = CliRunner().invoke(app, ["airflow", "run", "--start", "2026-01-05", "--days", "1"])
+    assert r.exit_code != 0 and "not reachable" in r.output
+    assert "not triggered over 1 day(s): party_building (weekly" in r.output
+    r = CliRunner().invoke(app, ["airflow", "run", "--start", "2026-01-05", "--days", "7"])
+    assert r.exit_code != 0 and "not triggered" not in r.output  # a week: every feed
+    delivered = tmp_path / "landing" / "party_building" / "2026-01-06"
+    delivered.mkdir(parents=True)
+    (delivered / "activities.xlsx").write_bytes(b"x")
+    r = CliRunner().invoke(app, ["airflow", "run", "--start", "2026-01-05", "--days", "3"])
+    assert r.exit_code != 0 and "not triggered" not in r.output  # its delivery is among the days
