@@ -140,8 +140,11 @@ def raise_freshness_alert(feed: str, day: dt.date, detail: str, run_id: str = ""
                                         "feed string, day date, kind string, detail string, run_id string, "
                                         "raised_at timestamp")
             src.createOrReplaceTempView("govlake_new_alert")
-            spark.sql(f"MERGE INTO {table} t USING govlake_new_alert s ON t.feed = s.feed AND t.day = s.day "
-                      "AND t.kind = s.kind WHEN NOT MATCHED THEN INSERT *")
+            try:
+                spark.sql(f"MERGE INTO {table} t USING govlake_new_alert s ON t.feed = s.feed AND t.day = s.day "
+                          "AND t.kind = s.kind WHEN NOT MATCHED THEN INSERT *")
+            finally:  # a shared session (tests, one worker) must not see it in every schema afterwards
+                spark.catalog.dropTempView("govlake_new_alert")
     new = before == 0
     log.warning("freshness alert %s: %s (%s)", feed, detail, "new" if new else "already raised")
     if new and s.airflow.alert_webhook_url:
