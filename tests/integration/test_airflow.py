@@ -18,7 +18,7 @@ import pytest
 
 from tests.integration.warehouse import differences, layer_state
 
-DAYS = 2  # seven days in CI would take ~40 min more of a 90-min budget: two show the same (see docs/airflow.md)
+DAYS = 2  # seven days would add ~40 min to a 90-min CI budget; what that leaves untested: docs/airflow.md
 GOVLAKE = str(Path(sys.executable).parent / "govlake")
 
 
@@ -306,8 +306,8 @@ def test_a_backfill_daily_runs_with_a_killed_task_and_govlake_run_build_the_same
     assert differences(backfill, direct) == [], "`govlake run --through gold` differs from the backfill"
     # Every delivery landed once, with the same records read, and each sandbox's accounting adds up.
     # How a file's records split into accepted / duplicate may differ: on 2026-12-07 it did between
-    # the backfill and the daily runs (one silver task killed) while silver, quarantine and gold
-    # were identical (not yet explained; docs/airflow.md). It is printed, not asserted.
+    # the backfill and the daily runs: the killed hotline silver task's retry counted the records its
+    # first try had merged as duplicates (issue 13; docs/airflow.md). It is printed, not asserted.
     backfill_accounting = _accounting(spark, s_backfill)
     for name, acc in (("daily runs", daily_accounting), ("govlake run", direct_accounting)):
         assert [f[:3] + f[-1:] for f in acc[0]] == [f[:3] + f[-1:] for f in backfill_accounting[0]], name
